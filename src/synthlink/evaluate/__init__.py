@@ -1,0 +1,1 @@
+"""Evaluation: linkage quality, utility, privacy and variable influence."""

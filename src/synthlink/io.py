@@ -1,0 +1,145 @@
+"""Tables in and out: CSV, Parquet, and DuckDB tables. Every write is atomic (a temporary file in
+the same folder, then a rename), so an interrupted run never leaves half a file behind."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthlink.errors import InputError
+
+TABLE_SUFFIXES = (".csv", ".parquet", ".pq", ".duckdb", ".db")
+
+
+def _split_duckdb(path: str | Path) -> tuple[Path, str | None]:
+    """``file.duckdb::table`` -> (file.duckdb, table)."""
+    s = str(path)
+    if "::" in s:
+        f, t = s.split("::", 1)
+        return Path(f), t
+    return Path(s), None
+
+
+def read_table(path: str | Path, *, table: str | None = None) -> pd.DataFrame:
+    """Read a CSV, Parquet or DuckDB table (``file.duckdb::table``), chosen by the file suffix."""
+    p, t = _split_duckdb(path)
+    table = table or t
+    if not p.exists():
+        raise InputError(f"{p}: file not found")
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder, expected a table file")
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".csv":
+            if p.stat().st_size == 0:
+                raise InputError(f"{p}: the file is empty")
+            try:
+                df = pd.read_csv(p, low_memory=False)
+            except UnicodeDecodeError as e:
+                raise InputError(f"{p}: not valid UTF-8 text ({e.reason} at byte {e.start}); "
+                                 "re-encode the file as UTF-8") from None
+        elif suffix in (".parquet", ".pq"):
+            df = pd.read_parquet(p)
+        elif suffix in (".duckdb", ".db"):
+            import duckdb
+
+            with duckdb.connect(str(p), read_only=True) as con:
+                if table is None:
+                    names = [r[0] for r in con.execute("SHOW TABLES").fetchall()]
+                    if len(names) != 1:
+                        raise InputError(f"{p}: name the table as {p}::TABLE (tables: {', '.join(names) or 'none'})")
+                    table = names[0]
+                df = con.execute(f'SELECT * FROM "{table.replace(chr(34), "")}"').df()
+        else:
+            raise InputError(f"{p}: unknown table format '{suffix}' (use .csv, .parquet or .duckdb)")
+    except InputError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{p}: the file is empty") from None
+    except Exception as e:  # noqa: BLE001 - turn parser errors into one clear line
+        raise InputError(f"{p}: cannot read table ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+    if len(df.columns) == 0:
+        raise InputError(f"{p}: the table has no columns")
+    return df
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write CSV or Parquet (by suffix) atomically."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise InputError(f"{path}: unknown output format '{suffix}' (use .csv or .parquet)")
+    with atomic_path(path) as tmp:
+        if suffix == ".csv":
+            df.to_csv(tmp, index=False)
+        else:
+            df.to_parquet(tmp, index=False)
+    return path
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return None if not np.isfinite(o) else float(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    if isinstance(o, pd.Timestamp):
+        return o.isoformat()
+    if hasattr(o, "to_dict"):
+        return o.to_dict()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _clean(o: Any) -> Any:
+    """Replace non-finite floats by None (JSON has no NaN)."""
+    if isinstance(o, float):
+        return o if np.isfinite(o) else None
+    if isinstance(o, dict):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    return o
+
+
+def write_json(obj: Any, path: str | Path) -> Path:
+    path = Path(path)
+    text = json.dumps(_clean(obj), indent=2, default=_json_default, allow_nan=False)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
