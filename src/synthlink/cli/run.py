@@ -1,0 +1,26 @@
+"""``synthlink run STUDY.yaml``: run a study config end to end (resumes from its cache)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from synthlink.config import StudyConfig
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run_cmd(
+        config: Path = typer.Argument(..., help="study config (YAML)"),
+        out: Path | None = typer.Option(None, "--out", help="output folder (default: the config's 'out')"),
+        quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+    ) -> None:
+        """Run a study: the original-split baseline first, then every synthesizer x linker.
+        Finished stages are cached in OUT/cache, so a rerun after a crash resumes."""
+        from synthlink.cli.demo import _print_summary
+        from synthlink.study import Study
+
+        cfg = StudyConfig.from_yaml(config)
+        result = Study(cfg).run(out, progress=not quiet)
+        _print_summary(result)

@@ -1,0 +1,282 @@
+"""One self-contained HTML report from a study's metrics.
+
+No scripts from elsewhere, no fonts or styles from the network: the file opens offline in any
+browser. Every string that comes from data or configuration is escaped (Jinja2 autoescape, and
+:mod:`synthlink.report.charts` escapes its own labels). The report shows aggregates only, never
+records.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from synthlink.io import write_text
+from synthlink.report import charts
+from synthlink.report.glossary import GLOSSARY
+
+_env = Environment(
+    loader=PackageLoader("synthlink", "report/templates"),
+    autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _f(v: Any, digits: int = 3) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, (int, float)):
+        if isinstance(v, float) and not math.isfinite(v):
+            return "n/a"
+        if isinstance(v, int) or float(v).is_integer() and abs(v) >= 100:
+            return f"{int(v):,}"
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+_env.filters["f"] = _f
+
+
+def _num(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _get(d: Any, *path: str) -> Any:
+    for p in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(p)
+    return d
+
+
+# ---------------------------------------------------------------------------------------------
+# view model
+
+
+def _risk(priv: Any, name: str) -> tuple[float | None, float | None, float | None]:
+    v = _get(priv, name)
+    if not isinstance(v, dict):
+        return None, None, None
+    ci = v.get("ci") or [None, None]
+    return _num(v.get("risk")), _num(ci[0]) if ci else None, _num(ci[1]) if ci else None
+
+
+def _max_risk(priv: Any) -> float | None:
+    vals = [r for r in (_risk(priv, k)[0] for k in ("singling_out", "linkability", "inference")) if r is not None]
+    return max(vals) if vals else None
+
+
+def _utility_score(util: Any) -> float | None:
+    """The headline utility number of a utility report: its summary's declared score, else the
+    mean CI overlap of the research questions."""
+    s = _get(util, "summary")
+    if isinstance(s, dict):
+        for k in ("score", "utility_score", "mean_ci_overlap", "cross_part_preserved"):
+            if _num(s.get(k)) is not None:
+                return _num(s.get(k))
+    return None
+
+
+def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
+    seeds = metrics.get("seeds") or []
+    first = seeds[0] if seeds else {}
+    cfg = metrics.get("config") or {}
+    bound = _num(_get(first, "uniqueness_bound", "linked_population"))
+    baseline = [b for b in first.get("baseline", []) if b.get("status") == "ok"]
+    synthetic = [s for s in first.get("synthetic", []) if s.get("status") == "ok"]
+
+    # linkage chart: accuracy per method vs the bound
+    labels = [b["linker"] for b in baseline]
+    acc = [_num(_get(b, "quality", "accuracy")) for b in baseline]
+    f1 = [_num(_get(b, "quality", "f1")) for b in baseline]
+    linkage_chart = charts.hbar(labels, acc, ref=bound, ref_label="uniqueness bound", xmax=1.0,
+                                title="One-to-one accuracy on the original split") if baseline else ""
+
+    # propensity diagnostic
+    psm = []
+    for b in first.get("baseline", []):
+        d = b.get("diagnostics") or {}
+        if "suitable_for_record_linkage" in d:
+            psm.append({"linker": b["linker"], "auc": d.get("auc"), "suitable": d.get("suitable_for_record_linkage"),
+                        "reason": d.get("reason", ""), "share_ties": d.get("share_ties"),
+                        "score_sd": d.get("score_sd")})
+
+    warnings = []
+    for b in first.get("baseline", []):
+        for w in b.get("warnings") or []:
+            warnings.append((f"{b['linker']} (original split)", w))
+    for s in first.get("synthetic", []):
+        for w in s.get("warnings") or []:
+            warnings.append((f"{s['synthesizer']} × {s['linker']}", w))
+    warnings = list(dict.fromkeys(warnings))
+
+    # influence
+    infl = first.get("influence") or {}
+    var_rows = infl.get("variables") if isinstance(infl.get("variables"), list) else []
+    infl_chart = ""
+    if var_rows:
+        key = next((k for k in ("accuracy_drop", "accuracy_lost_when_dropped", "drop", "loss") if k in var_rows[0]), None)
+        if key:
+            infl_chart = charts.hbar([r.get("variable", "?") for r in var_rows], [_num(r.get(key)) for r in var_rows],
+                                     title="Accuracy lost when the variable is dropped")
+    so_rows = infl.get("singling_out") if isinstance(infl.get("singling_out"), list) else []
+    so_chart = ""
+    if so_rows:
+        by_k: dict[int, float] = {}
+        for r in so_rows:
+            k = int(r.get("k", r.get("size", 0)) or 0)
+            v = _num(r.get("share_unique"))
+            if v is not None:
+                by_k[k] = max(by_k.get(k, 0.0), v)
+        if by_k:
+            so_chart = charts.hbar([f"{k} variable(s)" for k in sorted(by_k)], [by_k[k] for k in sorted(by_k)], xmax=1.0,
+                                   title="Highest share of people singled out, by combination size")
+        so_rows = sorted(so_rows, key=lambda r: -(_num(r.get("share_unique")) or 0))[:10]
+
+    # privacy-utility points
+    points = []
+    for s in synthetic:
+        u = _utility_score(s.get("utility"))
+        r = _max_risk(s.get("privacy"))
+        if u is not None and r is not None:
+            points.append((f"{s['synthesizer']} × {s['linker']}", r, u, s["synthesizer"]))
+    pu_chart = charts.scatter(points, xlabel="highest privacy risk (lower is better)", ylabel="utility score (higher is better)") if points else ""
+
+    # privacy intervals per table (parts and J*)
+    priv_rows = []
+    for syn, parts in (first.get("parts_privacy") or {}).items():
+        for pname, priv in parts.items():
+            for k in ("singling_out", "linkability", "inference"):
+                r, lo, hi = _risk(priv, k)
+                if r is not None:
+                    priv_rows.append((f"{syn}: {pname}* {k.replace('_', ' ')}", r, lo, hi, k))
+    for s in synthetic:
+        for k in ("singling_out", "linkability", "inference"):
+            r, lo, hi = _risk(s.get("privacy"), k)
+            if r is not None:
+                priv_rows.append((f"{s['synthesizer']} × {s['linker']}: J* {k.replace('_', ' ')}", r, lo, hi, k))
+    priv_chart = charts.intervals(priv_rows, title="Risk with 95% interval (0 = no more than the control set)") if priv_rows else ""
+
+    # research questions: coefficient intervals
+    q_charts = []
+    for s in synthetic[:1] + [x for x in synthetic[1:]]:
+        for q in _get(s, "utility", "questions") or []:
+            if not isinstance(q, dict) or "coefficients" not in q:
+                continue
+            rows = []
+            for c in q["coefficients"][:12]:
+                term = str(c.get("term", "?"))
+                for src, lab in (("train", "train"), ("baseline", "baseline link"), ("synthetic", "J*")):
+                    e = c.get(src) if isinstance(c.get(src), dict) else None
+                    if e:
+                        rows.append((f"{term}", _num(e.get("estimate")), _num(e.get("ci_low")), _num(e.get("ci_high")), lab))
+            if rows:
+                q_charts.append({"title": f"{s['synthesizer']} × {s['linker']}: {q.get('formula', '')}",
+                                 "svg": Markup(charts.intervals(rows)), "overlap": q.get("mean_ci_overlap")})
+    q_charts = q_charts[:6]
+
+    verdict = _verdict(first, baseline, synthetic, bound, psm)
+    return {
+        "name": metrics.get("name", "study"),
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "version": metrics.get("synthlink_version", ""),
+        "config": cfg,
+        "config_json": json.dumps(cfg, indent=2, default=str),
+        "first": first,
+        "seeds": [s.get("seed") for s in seeds],
+        "bound": bound,
+        "bound_all": _num(_get(first, "uniqueness_bound", "common_all_train")),
+        "common": _get(first, "uniqueness_bound", "columns") or [],
+        "baseline": baseline,
+        "baseline_all": first.get("baseline", []),
+        "synthetic": synthetic,
+        "synthetic_all": first.get("synthetic", []),
+        "linkage_chart": Markup(linkage_chart),
+        "f1": f1,
+        "psm": psm,
+        "warnings": warnings,
+        "infl_chart": Markup(infl_chart),
+        "var_rows": var_rows,
+        "so_chart": Markup(so_chart),
+        "so_rows": so_rows,
+        "pu_chart": Markup(pu_chart),
+        "priv_chart": Markup(priv_chart),
+        "q_charts": q_charts,
+        "verdict": verdict,
+        "summary": metrics.get("summary") or {},
+        "timings": metrics.get("timings_seconds") or {},
+        "total_seconds": metrics.get("total_seconds"),
+        "glossary": GLOSSARY,
+        "utility_score": _utility_score,
+        "max_risk": _max_risk,
+        "risk": _risk,
+    }
+
+
+def _verdict(first: dict[str, Any], baseline: list[dict[str, Any]], synthetic: list[dict[str, Any]], bound: float | None, psm: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    nonid = [b for b in baseline if b.get("method") != "identifier"]
+    if nonid and bound is not None:
+        best = max(nonid, key=lambda b: _num(_get(b, "quality", "accuracy")) or 0)
+        a = _num(_get(best, "quality", "accuracy")) or 0.0
+        lines.append(
+            f"On the original split, the best method without the identifier ({best['linker']}) links "
+            f"{a:.1%} of people correctly; the uniqueness bound of the common variables is {bound:.1%}, "
+            f"so it reaches {a / bound:.0%} of what any method using only these variables can expect."
+            if bound else f"Best method without the identifier: {best['linker']}, accuracy {a:.1%}."
+        )
+        if bound < 0.5:
+            lines.append(
+                "The common variables single out fewer than half of the people: record-level linkage of "
+                "independently synthesized parts cannot recover individuals; at best it preserves "
+                "relationships that the common variables explain."
+            )
+    for p in psm:
+        if p.get("suitable") is False:
+            lines.append(
+                f"Propensity score matching is not suitable for record linkage here (AUC {_f(p.get('auc'))}): "
+                "both parts come from the same population, so the scores cannot tell records apart and "
+                "its links are essentially random."
+            )
+    if synthetic:
+        scored = [(s, _utility_score(s.get("utility")), _max_risk(s.get("privacy"))) for s in synthetic]
+        with_u = [x for x in scored if x[1] is not None]
+        if with_u:
+            s, u, r = max(with_u, key=lambda x: x[1] or 0)
+            lines.append(
+                f"Highest utility on synthetic parts: {s['synthesizer']} × {s['linker']} (utility score {_f(u)}"
+                + (f", highest privacy risk {_f(r)})." if r is not None else ").")
+            )
+    return lines
+
+
+def render(metrics: dict[str, Any]) -> str:
+    view = build_view(metrics)
+    return _env.get_template("report.html.j2").render(**view)
+
+
+def write_report(metrics: dict[str, Any], path: str | Path) -> Path:
+    return write_text(render(metrics), path)
+
+
+def write_report_from_folder(folder: str | Path) -> Path:
+    folder = Path(folder)
+    p = folder / "metrics.json"
+    if not p.exists():
+        from synthlink.errors import InputError
+
+        raise InputError(f"{folder}: no metrics.json (run a study first)")
+    return write_report(json.loads(p.read_text(encoding="utf-8")), folder / "report.html")

@@ -1,0 +1,36 @@
+"""Definitions shown in the report (hover on a term, or the glossary at the end)."""
+
+GLOSSARY: dict[str, str] = {
+    "accuracy": "One-to-one accuracy: the share of true pairs that the method links correctly after "
+    "each record is used at most once. Higher is better; range 0-1.",
+    "precision": "Share of the proposed links that are true links. Higher is better; range 0-1.",
+    "recall": "Share of the true links that were proposed. Higher is better; range 0-1.",
+    "f1": "Harmonic mean of precision and recall. Higher is better; range 0-1.",
+    "uniqueness bound": "Distinct combinations of the common (linking) variables divided by the number of "
+    "records. Within a group of people who share all common values no method can tell them apart, so "
+    "random one-to-one matching inside the group gets one right in expectation: no method that sees only "
+    "these variables can expect a higher accuracy.",
+    "share unlinked": "Share of left-hand records that received no link.",
+    "auc": "Area under the ROC curve of the propensity model that predicts which part a record comes "
+    "from. 0.5 means the parts are indistinguishable: propensity scores carry no record-level "
+    "information.",
+    "singling out": "Anonymeter-style risk that an attacker can write a predicate on the synthetic data "
+    "that isolates exactly one real person; (attack rate - control rate) / (1 - control rate), "
+    "with a Wilson 95% interval. 0 = no more than guessing from fresh real data.",
+    "linkability": "Risk that an attacker holding one institution's columns of a person can link them "
+    "to the same person's other columns through the synthetic data; same risk formula.",
+    "inference": "Risk that an attacker who knows some columns of a person infers a secret column "
+    "through the synthetic data; same risk formula.",
+    "dcr": "Distance to closest record: distance from each synthetic row to its nearest training row, "
+    "compared with the distance to the nearest control row.",
+    "utility score": "The headline utility number of a linked synthetic table (see the utility "
+    "section for its definition). Higher is better.",
+    "ci overlap": "Confidence-interval overlap of a coefficient estimated on the synthetic table and on "
+    "the training data (Karr et al. 2006, as synthpop's compare.fit): 1 = identical intervals, 0 or "
+    "below = no overlap.",
+    "cross-part pair": "A pair of variables held by different institutions: only linkage can bring "
+    "them together, so their association is what linkage must preserve.",
+    "conditional independence": "What a join that uses only the common variables can give: the two "
+    "parts' own variables are independent given the common variables. Relationships beyond that are "
+    "lost by design when parts are synthesized independently.",
+}

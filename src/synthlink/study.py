@@ -1,0 +1,522 @@
+"""The study runner: the only module that knows the whole order.
+
+    data -> split (holdout + parts + truth)
+         -> baseline: each linker on the ORIGINAL parts (true links known)
+         -> each synthesizer on each part, on its own
+         -> each synthesizer x linker: link the synthetic parts, reconstruct J*
+         -> evaluate: linkage quality (baseline), utility of J* vs train (control = sampling-noise
+            reference), privacy of A*, B* and J* (control = non-member reference), influence
+         -> results table, metrics.json, report.html
+
+Every stage is cached under a hash of its inputs and parameters (see :mod:`synthlink.cache`), so
+an interrupted run resumes where it stopped. Logs name stages and counts, never identifiers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthlink.cache import Cache, stage_key
+from synthlink.config import MethodSpec, StudyConfig
+from synthlink.errors import ConfigError, SynthlinkError
+from synthlink.evaluate.linkage import linkage_quality, uniqueness_bound
+from synthlink.evaluate.metric import Metric
+from synthlink.io import read_table, write_json, write_table
+from synthlink.link import get_linker, linker_class
+from synthlink.link.base import Links, shuffled_link
+from synthlink.reconstruct import Reconstruction, linked_only, reconstruct
+from synthlink.split import SplitResult, split
+from synthlink.synth import get_synthesizer
+
+log = logging.getLogger("synthlink")
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def _timed(store: dict[str, float], name: str) -> Callable[[Callable[[], Any]], Any]:
+    def run(fn: Callable[[], Any]) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return fn()
+        finally:
+            store[name] = store.get(name, 0.0) + time.perf_counter() - t0
+
+    return run
+
+
+def _guard(fn: Callable[[], Any]) -> Any:
+    """Run an evaluation; a failure becomes ``{"error": ...}`` instead of stopping the study."""
+    try:
+        return fn()
+    except Exception as e:  # noqa: BLE001 - a failing measure must not stop the study
+        log.warning("evaluation failed: %s: %s", type(e).__name__, e)
+        return {"error": f"{type(e).__name__}: {e}"}
+
+
+def links_to_frame(links: Links) -> pd.DataFrame:
+    return links.pairs[["left", "right", "score"]]
+
+
+def links_meta(links: Links) -> dict[str, Any]:
+    return {
+        "method": links.method, "n_left": links.n_left, "n_right": links.n_right,
+        "one_to_one": links.one_to_one, "diagnostics": links.diagnostics, "warnings": links.warnings,
+    }
+
+
+def links_from_cache(pairs: pd.DataFrame, meta: dict[str, Any]) -> Links:
+    return Links(pairs, int(meta["n_left"]), int(meta["n_right"]), str(meta["method"]),
+                 bool(meta["one_to_one"]), dict(meta.get("diagnostics") or {}), list(meta.get("warnings") or []))
+
+
+def load_data(cfg: StudyConfig) -> tuple[pd.DataFrame, str]:
+    """Load the study's data; returns (frame, a fingerprint for the cache)."""
+    d = cfg.data
+    if "demo" in d:
+        from synthlink.demo import population
+
+        spec = d["demo"] or {}
+        n, seed = int(spec.get("n", 20_000)), int(spec.get("seed", 0))
+        return population(n, seed), stage_key("demo", n, seed)
+    path = cfg.base_dir / str(d["path"])
+    table = d.get("table")
+    df = read_table(path, table=table)
+    st = path.stat()
+    return df, stage_key("file", str(path.resolve()), st.st_size, st.st_mtime_ns, table)
+
+
+# ---------------------------------------------------------------------------------------------
+# results
+
+
+@dataclass
+class StudyResult:
+    """Everything a study measured. ``runs`` has one row per (seed, stage, synthesizer, linker)
+    with the headline numbers; ``metrics`` is the full nested record written to metrics.json."""
+
+    out: Path
+    metrics: dict[str, Any]
+    runs: pd.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+    cache_hits: int = 0
+    cache_misses: int = 0
+
+    @property
+    def report_path(self) -> Path:
+        return self.out / "report.html"
+
+    def baseline(self) -> pd.DataFrame:
+        return self.runs[self.runs["stage"] == "baseline"].reset_index(drop=True)
+
+    def synthetic(self) -> pd.DataFrame:
+        return self.runs[self.runs["stage"] == "synthetic"].reset_index(drop=True)
+
+    def _repr_html_(self) -> str:  # rich display in notebooks
+        from html import escape
+
+        rows = self.runs.drop(columns=[c for c in self.runs.columns if c.startswith("_")], errors="ignore")
+        return f"<p>synthlink study <b>{escape(str(self.metrics.get('name', '')))}</b>, report: {escape(str(self.report_path))}</p>" + rows.to_html(index=False, float_format=lambda x: f"{x:.3f}")
+
+
+# ---------------------------------------------------------------------------------------------
+# the runner
+
+
+class Study:
+    """Run a study config end to end. ``Study.from_yaml("study.yaml").run(out="results/")``."""
+
+    def __init__(self, config: StudyConfig) -> None:
+        self.config = config
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Study:
+        return cls(StudyConfig.from_yaml(path))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], base_dir: str | Path | None = None) -> Study:
+        return cls(StudyConfig.from_dict(d, base_dir))
+
+    # -- public ---------------------------------------------------------------------------------
+    def run(self, out: str | Path | None = None, *, progress: bool = True, report: bool = True) -> StudyResult:
+        cfg = self.config
+        out_path = Path(out) if out is not None else cfg.out
+        if out_path is None:
+            raise ConfigError("no output folder: give 'out' in the config or --out")
+        out_path.mkdir(parents=True, exist_ok=True)
+        cache = Cache(out_path / "cache")
+        timings: dict[str, float] = {}
+        t_start = time.perf_counter()
+
+        df, data_key = _timed(timings, "data")(lambda: load_data(cfg))
+        cfg.plan.validate(df, where=str(cfg.data.get("path", "demo population")))
+
+        tasks = self._plan_tasks()
+        seeds_out = []
+        with _Progress(progress, total=len(tasks) * len(cfg.seeds)) as bar:
+            for seed in cfg.seeds:
+                seeds_out.append(self._run_seed(df, data_key, seed, cache, timings, bar))
+
+        metrics = {
+            "name": cfg.name,
+            "synthlink_version": _version(),
+            "config": cfg.to_dict(),
+            "seeds": seeds_out,
+            "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+            "total_seconds": round(time.perf_counter() - t_start, 3),
+            "cache": {"hits": cache.hits, "computed": cache.misses},
+        }
+        runs = _runs_table(seeds_out)
+        metrics["summary"] = _summary(runs)
+        write_json(metrics, out_path / "metrics.json")
+        write_table(runs, out_path / "results.parquet")
+        result = StudyResult(out_path, metrics, runs, timings, cache.hits, cache.misses)
+        if report:
+            from synthlink.report import write_report
+
+            write_report(result.metrics, out_path / "report.html")
+        return result
+
+    # -- internals ------------------------------------------------------------------------------
+    def _plan_tasks(self) -> list[tuple[str, str, str]]:
+        cfg = self.config
+        tasks = [("baseline", "", lk.label) for lk in cfg.linkers]
+        for sy in cfg.synthesizers:
+            tasks.append(("synthesize", sy.label, ""))
+            tasks += [("synthetic", sy.label, lk.label) for lk in cfg.linkers]
+        return tasks
+
+    def _linker_inputs(self, spec: MethodSpec, left: pd.DataFrame, right: pd.DataFrame, key: str | None) -> tuple[Any, pd.DataFrame, pd.DataFrame] | None:
+        """Build the linker and the frames it may see. The identifier is dropped for every method
+        except the identifier join; that join needs a key present in both frames."""
+        ident = self.config.plan.identifier
+        cls = linker_class(spec.name)
+        params = dict(spec.params)
+        if cls.uses_identifier:
+            if key is None or key not in left.columns or key not in right.columns:
+                return None
+            params.setdefault("key", key)
+            return get_linker(spec.name, **params), left, right
+        if "on" not in params and "passes" not in params:
+            params["on"] = list(self.config.plan.common)
+        drop = [c for c in (ident, key) if c]
+        return get_linker(spec.name, **params), left.drop(columns=drop, errors="ignore"), right.drop(columns=drop, errors="ignore")
+
+    def _link(self, cache: Cache, stage: str, key_parts: tuple[Any, ...], spec: MethodSpec, left: pd.DataFrame, right: pd.DataFrame, seed: int, key: str | None) -> tuple[Links, pd.DataFrame, pd.DataFrame] | None:
+        built = self._linker_inputs(spec, left, right, key)
+        if built is None:
+            return None
+        linker, lx, rx = built
+        k = stage_key(stage, *key_parts, spec.to_dict(), seed)
+        pairs_p = cache.path(f"{stage}-links", k, ".parquet")
+        meta_p = cache.path(f"{stage}-links", k, ".json")
+        if pairs_p.exists() and meta_p.exists():
+            cache.hits += 1
+            meta = json.loads(meta_p.read_text(encoding="utf-8"))
+            return links_from_cache(read_table(pairs_p), meta), lx, rx
+        cache.misses += 1
+        links = shuffled_link(linker, lx, rx, seed=seed)
+        write_table(links_to_frame(links), pairs_p)
+        write_json(links_meta(links), meta_p)
+        meta = json.loads(meta_p.read_text(encoding="utf-8"))  # JSON-clean, as on a rerun
+        return links_from_cache(links.pairs, meta), lx, rx
+
+    def _run_seed(self, df: pd.DataFrame, data_key: str, seed: int, cache: Cache, timings: dict[str, float], bar: _Progress) -> dict[str, Any]:
+        cfg = self.config
+        plan = cfg.plan
+        ident = plan.identifier
+        lname, rname = cfg.parts
+        common = list(plan.common)
+        part_cols = {lname: [c for c in plan.parts[plan.part_names.index(lname)].columns],
+                     rname: [c for c in plan.parts[plan.part_names.index(rname)].columns]}
+        timer = lambda name: _timed(timings, name)  # noqa: E731
+
+        # -- split ----------------------------------------------------------------------------
+        split_key = stage_key("split", data_key, plan.to_dict(), seed)
+        sres: SplitResult = timer("split")(lambda: cache.folder(
+            "split", split_key, lambda p: split(df, plan, seed=seed).save(p), SplitResult.load))
+        left, right = sres.parts[lname], sres.parts[rname]
+        truth = sres.truth_pairs(lname, rname)
+        in_both = sres.truth[[lname, rname]].notna().all(axis=1).to_numpy()
+        joint_cols = common + part_cols[lname] + part_cols[rname]
+        ref_train = sres.train.loc[in_both, joint_cols].reset_index(drop=True)
+        ref_control = _covered(sres.control, plan, lname, rname)[joint_cols].reset_index(drop=True)
+        log.info("seed %s: split into %s (%d rows) and %s (%d rows), %d true pairs", seed, lname, len(left), rname, len(right), len(truth))
+
+        ev = cfg.evaluate
+        questions = cfg.questions
+        record: dict[str, Any] = {
+            "seed": seed,
+            "parts": {lname: len(left), rname: len(right)},
+            "true_pairs": len(truth), "train_rows": len(sres.train), "control_rows": len(sres.control),
+            "reference_rows": {"train": len(ref_train), "control": len(ref_control)},
+            "uniqueness_bound": {
+                "common_all_train": uniqueness_bound(sres.train, common),
+                "linked_population": uniqueness_bound(ref_train, common),
+                "columns": common,
+            },
+            "baseline": [], "synthetic": [], "parts_privacy": {},
+        }
+
+        # -- influence and singling out on the original split ------------------------------------
+        record["influence"] = timer("influence")(lambda: cache.json(
+            "influence", stage_key("influence", split_key, common, seed),
+            lambda: _guard(lambda: _influence(left.drop(columns=[ident]), right.drop(columns=[ident]), truth, common, ref_train, seed))))
+
+        # -- baseline: each linker on the original parts -------------------------------------------
+        baseline_joint: dict[str, pd.DataFrame] = {}
+        for spec in cfg.linkers:
+            bar.step(f"baseline {spec.label}")
+            got = timer(f"link:{spec.label}")(lambda spec=spec: self._link(cache, "baseline", (split_key, lname, rname), spec, left, right, seed, ident))
+            if got is None:
+                record["baseline"].append({"linker": spec.label, "status": "not applicable"})
+                continue
+            links, lx, rx = got
+            rec = reconstruct(lx, rx, links, common, drop=[ident])
+            quality = linkage_quality(links, truth)
+            J = linked_only(rec)
+            baseline_joint[spec.label] = J
+            entry = {
+                "linker": spec.label, "method": spec.name, "status": "ok", "quality": quality,
+                "accounting": rec.accounting, "diagnostics": links.diagnostics, "warnings": links.warnings,
+            }
+            if ev.get("baseline_utility", True) and spec.name != "identifier":
+                entry["utility"] = timer("utility")(lambda J=J, spec=spec: cache.json(
+                    "baseline-utility", stage_key("bu", split_key, spec.to_dict(), seed, questions, cfg.target, ev),
+                    lambda: _guard(lambda: _utility(ref_train, ref_control, J, part_cols, common, questions, cfg.target, None, seed, ev))))
+            record["baseline"].append(entry)
+
+        # reference row: what the true join (identifier) gives, for research questions
+        truth_joint = ref_train
+        # -- synthetic -------------------------------------------------------------------------------
+        for sy in cfg.synthesizers:
+            bar.step(f"synthesize {sy.label}")
+            syn_parts: dict[str, pd.DataFrame] = {}
+            for pname, part in ((lname, left), (rname, right)):
+                k = stage_key("synth", split_key, pname, sy.to_dict(), seed)
+
+                def make(part: pd.DataFrame = part, pname: str = pname) -> pd.DataFrame:
+                    s = get_synthesizer(sy.name, **sy.params)
+                    data = part.drop(columns=[ident]) if not getattr(s, "uses_identifier", False) else part
+                    s.fit(data)
+                    out = s.sample(len(part), seed=seed + 7919 * (1 + plan.part_names.index(pname)))
+                    if ident in out.columns:
+                        raise SynthlinkError(f"synthesizer '{sy.name}' returned the real identifier column '{ident}'")
+                    return out
+
+                syn_parts[pname] = timer(f"synth:{sy.label}")(lambda k=k, make=make: cache.frame("synth", k, make))
+                record["parts_privacy"].setdefault(sy.label, {})[pname] = timer("privacy")(lambda k=k, pname=pname: cache.json(
+                    "part-privacy", stage_key("pp", k, cfg.privacy, ev),
+                    lambda: _guard(lambda: _privacy(
+                        sres.train[[c for c in syn_parts[pname].columns if c in sres.train.columns]],
+                        sres.control[[c for c in syn_parts[pname].columns if c in sres.control.columns]],
+                        syn_parts[pname], common, None, cfg.privacy, seed, ev))))
+            A, B = syn_parts[lname], syn_parts[rname]
+            key_col = _pseudo_key(A, B)
+            for spec in cfg.linkers:
+                bar.step(f"{sy.label} x {spec.label}")
+                got = timer(f"link:{spec.label}")(lambda spec=spec: self._link(cache, "synthetic", (split_key, sy.to_dict(), lname, rname), spec, A, B, seed, key_col))
+                if got is None:
+                    record["synthetic"].append({"synthesizer": sy.label, "linker": spec.label, "status": "not applicable",
+                                                "reason": "synthetic parts carry no shared key (use a record-preserving synthesizer)"})
+                    continue
+                links, ax, bx = got
+                rec: Reconstruction = reconstruct(ax, bx, links, common, drop=[c for c in (ident, key_col) if c])
+                Js = linked_only(rec)
+                ek = stage_key("eval", split_key, sy.to_dict(), spec.to_dict(), seed, questions, cfg.target, cfg.privacy, ev)
+                util = timer("utility")(lambda Js=Js, spec=spec: cache.json("utility", ek, lambda: _guard(lambda: _utility(
+                    ref_train, ref_control, Js, part_cols, common, questions, cfg.target, baseline_joint.get(spec.label, truth_joint), seed, ev))))
+                priv = timer("privacy")(lambda Js=Js: cache.json("privacy", ek, lambda: _guard(lambda: _privacy(
+                    ref_train, ref_control, Js, common, part_cols, cfg.privacy, seed, ev))))
+                record["synthetic"].append({
+                    "synthesizer": sy.label, "linker": spec.label, "method": spec.name, "status": "ok",
+                    "accounting": rec.accounting, "diagnostics": links.diagnostics, "warnings": links.warnings,
+                    "utility": util, "privacy": priv,
+                })
+        return record
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluation adapters (guarded: an evaluation module that is missing or fails becomes an error entry)
+
+
+def _utility(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame, part_cols: dict[str, list[str]], common: list[str], questions: list[Any], target: str | None, baseline: pd.DataFrame | None, seed: int, ev: dict[str, Any]) -> dict[str, Any]:
+    from synthlink.evaluate.utility import utility_report
+
+    return utility_report(train, control, synthetic, part_columns=part_cols, common=common, questions=questions,
+                          target=target, baseline=baseline, seed=seed)  # type: ignore[no-any-return]
+
+
+def _privacy(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame, common: list[str], part_cols: dict[str, list[str]] | None, privacy: dict[str, Any], seed: int, ev: dict[str, Any]) -> dict[str, Any]:
+    from synthlink.evaluate.privacy import privacy_report
+
+    kw = {k: v for k, v in privacy.items() if k in ("keys", "targets", "secret", "n_attacks")}
+    if kw.get("keys"):
+        kw["keys"] = [k for k in kw["keys"] if k in synthetic.columns]
+    if kw.get("targets"):
+        kw["targets"] = [t for t in kw["targets"] if t in synthetic.columns]
+    if kw.get("secret") and kw["secret"] not in synthetic.columns:
+        kw.pop("secret")
+    return privacy_report(train, control, synthetic, common=common, part_columns=part_cols, seed=seed, **kw)  # type: ignore[no-any-return]
+
+
+def _influence(left: pd.DataFrame, right: pd.DataFrame, truth: pd.DataFrame, common: list[str], ref: pd.DataFrame, seed: int) -> dict[str, Any]:
+    """Which common variables drive the links (exact linker, leave-one-out and add-one), and which
+    combinations single people out."""
+    from synthlink.evaluate import influence as inf
+
+    out: dict[str, Any] = {}
+    fn = getattr(inf, "variable_influence", None)
+    if fn is not None:
+        res = fn(left, right, truth, common, seed=seed)
+        out["variables"] = res.to_dict(orient="records") if isinstance(res, pd.DataFrame) else res
+    so = getattr(inf, "singling_out_combinations", None)
+    if so is not None:
+        res = so(ref, common, max_k=min(len(common), 4))
+        out["singling_out"] = res.to_dict(orient="records") if isinstance(res, pd.DataFrame) else res
+    return out
+
+
+def _covered(control: pd.DataFrame, plan: Any, lname: str, rname: str) -> pd.DataFrame:
+    """Control rows that the two linked parts would both cover ('observed' coverage applies the
+    same rule as the split; a random share keeps every row)."""
+    mask = np.ones(len(control), dtype=bool)
+    for p in plan.parts:
+        if p.name in (lname, rname) and p.coverage == "observed" and p.columns:
+            mask &= control[p.columns].notna().any(axis=1).to_numpy()
+    return control.loc[mask]
+
+
+def _pseudo_key(a: pd.DataFrame, b: pd.DataFrame) -> str | None:
+    for c in ("pseudo_key",):
+        if c in a.columns and c in b.columns:
+            return c
+    return None
+
+
+def _version() -> str:
+    from synthlink import __version__
+
+    return __version__
+
+
+# ---------------------------------------------------------------------------------------------
+# tables
+
+
+def _num(x: Any) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return float("nan")
+    return v
+
+
+def headline_utility(util: Any) -> dict[str, float]:
+    """A few headline numbers from a utility report (NaN where absent)."""
+    if not isinstance(util, dict) or "error" in util and len(util) == 1:
+        return {}
+    s = util.get("summary") or {}
+    return {f"utility_{k}": _num(v) for k, v in s.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def headline_privacy(priv: Any) -> dict[str, float]:
+    if not isinstance(priv, dict):
+        return {}
+    out = {}
+    for k in ("singling_out", "linkability", "inference"):
+        v = priv.get(k)
+        if isinstance(v, dict) and "risk" in v:
+            out[f"risk_{k}"] = _num(v["risk"])
+    s = priv.get("summary") or {}
+    for k, v in s.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[f"privacy_{k}"] = _num(v)
+    return out
+
+
+def _runs_table(seeds: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = []
+    for rec in seeds:
+        for b in rec["baseline"]:
+            row = {"seed": rec["seed"], "stage": "baseline", "synthesizer": "original", "linker": b["linker"], "status": b["status"]}
+            row.update({k: _num(v) for k, v in (b.get("quality") or {}).items()})
+            row["uniqueness_bound"] = rec["uniqueness_bound"]["linked_population"]
+            d = b.get("diagnostics") or {}
+            if "suitable_for_record_linkage" in d:
+                row["suitable_for_record_linkage"] = bool(d["suitable_for_record_linkage"])
+            row.update(headline_utility(b.get("utility")))
+            rows.append(row)
+        for s in rec["synthetic"]:
+            row = {"seed": rec["seed"], "stage": "synthetic", "synthesizer": s["synthesizer"], "linker": s["linker"], "status": s["status"]}
+            acc = s.get("accounting") or {}
+            if acc:
+                row["share_linked"] = acc["linked"] / max(1, min(acc["n_left"], acc["n_right"]))
+            row.update(headline_utility(s.get("utility")))
+            row.update(headline_privacy(s.get("privacy")))
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _summary(runs: pd.DataFrame) -> dict[str, Any]:
+    """Mean and spread over seeds for each (stage, synthesizer, linker)."""
+    if runs.empty:
+        return {}
+    num = runs.select_dtypes("number").columns.drop("seed", errors="ignore")
+    g = runs.groupby(["stage", "synthesizer", "linker"], sort=False)[list(num)]
+    mean, sd = g.mean(), g.std(ddof=1)
+    out = []
+    for idx in mean.index:
+        out.append({"stage": idx[0], "synthesizer": idx[1], "linker": idx[2],
+                    "mean": {k: v for k, v in mean.loc[idx].items() if pd.notna(v)},
+                    "sd": {k: v for k, v in sd.loc[idx].items() if pd.notna(v)}})
+    return {"runs": out, "n_seeds": int(runs["seed"].nunique())}
+
+
+# ---------------------------------------------------------------------------------------------
+# progress
+
+
+class _Progress:
+    """A rich progress bar with time estimates; silent when disabled or not on a terminal."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.enabled = enabled and os.environ.get("SYNTHLINK_NO_PROGRESS") is None
+        self.total = total
+        self._p: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self._p = Progress(TextColumn("{task.description:<40}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                               TimeElapsedColumn(), TimeRemainingColumn(), transient=False)
+            self._p.__enter__()
+            self._task = self._p.add_task("starting", total=self.total)
+        return self
+
+    def step(self, description: str) -> None:
+        log.info("stage: %s", description)
+        if self._p is not None:
+            self._p.update(self._task, advance=1, description=description[:40])
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._p is not None:
+            self._p.update(self._task, description="done")
+            self._p.__exit__(*exc)
+
+
+def metric_list_to_dicts(ms: list[Metric]) -> list[dict[str, Any]]:
+    return [m.to_dict() for m in ms]
