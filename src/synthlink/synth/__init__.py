@@ -12,6 +12,11 @@ from synthlink.synth.base import Synthesizer
 #: name -> "module:Class" (imported lazily, so optional extras cost nothing until used)
 _REGISTRY: dict[str, str] = {
     "marginals": "synthlink.synth.marginals:MarginalsSynthesizer",
+    "cart": "synthlink.synth.cart:CartSynthesizer",
+    "copula": "synthlink.synth.copula:GaussianCopulaSynthesizer",
+    "privbayes": "synthlink.synth.privbayes:PrivBayesSynthesizer",
+    "sdv_gaussian_copula": "synthlink.synth.sdv:SDVGaussianCopula",
+    "sdv_ctgan": "synthlink.synth.sdv:SDVCTGAN",
 }
 
 
