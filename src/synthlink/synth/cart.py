@@ -271,6 +271,8 @@ class _LeafDonors:
         return cls(tree, leaf_group, start, count, y[order])
 
     def draw(self, X: np.ndarray | None, n: int, rng: np.random.Generator) -> np.ndarray:
+        if n == 0:
+            return self.donors[:0]
         if self.tree is None:
             g = np.zeros(n, dtype=np.int64)
         else:

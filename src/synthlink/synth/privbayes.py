@@ -25,6 +25,9 @@ What the guarantee covers
     fitted on, with neighbouring tables that differ by **replacing one record** (bounded DP). The
     DP noise is drawn once, in ``fit`` (from ``random_state``); sampling any number of rows with any
     seed afterwards is post-processing and costs no further budget.
+    A pandas ``Categorical`` column's declared categories are its domain (unobserved declared
+    categories can appear in the output, as they must under DP); other categorical columns use
+    the observed categories.
     Assumed public and NOT covered (they are read from the data unless you give them):
     the number of records ``n``; the list of columns; each categorical column's set of categories
     (give ``categories={col: [...]}`` to make it public knowledge); each numeric or date column's
@@ -44,7 +47,7 @@ import pandas as pd
 
 from synthlink.errors import ConfigError, InputError
 from synthlink.synth.base import Synthesizer
-from synthlink.synth.cart import column_kind
+from synthlink.synth.cart import check_identifier_like, column_kind
 
 
 def mi_sensitivity(n: int, binary: bool) -> float:
@@ -124,6 +127,12 @@ class _Attr:
             lo, hi = float(obs.min()), float(obs.max())
         else:
             lo, hi = 0.0, 0.0
+        self.all_null = len(obs) == 0 and bounds is None
+        if self.all_null:  # no values and no public bounds: the domain is {null}
+            self.codes = np.zeros(len(s), dtype=np.int64)
+            self.k, self.n_value_bins, self.integer = 1, 0, False
+            self.edges = np.array([0.0, 0.0])
+            return
         self.integer = bool(len(obs) == 0 or np.all(np.mod(obs, 1) == 0))  # whole numbers / days
         if self.integer and hi - lo + 1 <= bins:
             self.edges = np.arange(lo, hi + 2) - 0.5  # one bin per integer
@@ -142,8 +151,11 @@ class _Attr:
         if self.kind == "categorical":
             return self.categories[codes]
         nb = self.n_value_bins
+        if self.all_null:
+            codes = np.full(len(codes), 0, dtype=np.int64)
+            nb = 0
         null = codes >= nb
-        c = np.minimum(codes, nb - 1)
+        c = np.clip(codes, 0, max(nb - 1, 0))
         lo, hi = self.edges[c], self.edges[c + 1]
         v = lo + rng.random(len(codes)) * (hi - lo)
         if self.integer:
@@ -195,6 +207,7 @@ class PrivBayesSynthesizer(Synthesizer):
             unknown = [k for k in d if k not in data.columns]
             if unknown:
                 raise ConfigError(f"privbayes: {where} names unknown column(s) {', '.join(map(repr, unknown))}")
+        check_identifier_like(data, "privbayes")
         rng = np.random.default_rng(self.random_state)
         n = len(data)
         self.attrs_ = [_Attr(str(c), data[c], int(self.bins), bounds.get(c), cats.get(c)) for c in data.columns]
