@@ -112,6 +112,7 @@ class StudyResult:
     timings: dict[str, float] = field(default_factory=dict)
     cache_hits: int = 0
     cache_misses: int = 0
+    computed: list[str] = field(default_factory=list)
 
     @property
     def report_path(self) -> Path:
@@ -181,7 +182,7 @@ class Study:
         metrics["summary"] = _summary(runs)
         write_json(metrics, out_path / "metrics.json")
         write_table(runs, out_path / "results.parquet")
-        result = StudyResult(out_path, metrics, runs, timings, cache.hits, cache.misses)
+        result = StudyResult(out_path, metrics, runs, timings, cache.hits, cache.misses, list(cache.computed))
         if report:
             from synthlink.report import write_report
 
@@ -226,6 +227,7 @@ class Study:
             meta = json.loads(meta_p.read_text(encoding="utf-8"))
             return links_from_cache(read_table(pairs_p), meta), lx, rx
         cache.misses += 1
+        cache.computed.append(f"{stage}-links-{k}")
         links = shuffled_link(linker, lx, rx, seed=seed)
         write_table(links_to_frame(links), pairs_p)
         write_json(links_meta(links), meta_p)

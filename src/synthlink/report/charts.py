@@ -54,7 +54,7 @@ def hbar(
     def x(v: float) -> float:
         return left + (v - vmin) / span * plot_w
 
-    out = [f'<svg class="chart" role="img" viewBox="0 0 {width} {h}" width="100%" xmlns="http://www.w3.org/2000/svg">']
+    out = [f'<svg class="chart" role="img" viewBox="0 0 {width} {h}" width="100%">']
     if title:
         out.append(f'<text x="{left}" y="16" class="ct">{escape(title)}</text>')
     for i, (lab, v) in enumerate(zip(labels, values, strict=True)):
@@ -113,7 +113,7 @@ def scatter(
         return top + ph - (v - y0) / (y1 - y0) * ph
 
     groups = list(dict.fromkeys(p[3] for p in pts))
-    out = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" xmlns="http://www.w3.org/2000/svg">']
+    out = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%">']
     out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#f7fafc" stroke="#cbd5e0"/>')
     for t in range(5):
         xv = x0 + (x1 - x0) * t / 4
@@ -159,7 +159,7 @@ def intervals(
         return left + (v - vmin) / (vmax - vmin) * pw
 
     groups = list(dict.fromkeys(r[4] for r in rows))
-    out = [f'<svg class="chart" role="img" viewBox="0 0 {width} {h}" width="100%" xmlns="http://www.w3.org/2000/svg">']
+    out = [f'<svg class="chart" role="img" viewBox="0 0 {width} {h}" width="100%">']
     if title:
         out.append(f'<text x="{left}" y="16" class="ct">{escape(title)}</text>')
     if zero and vmin < 0 < vmax:

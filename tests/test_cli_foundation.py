@@ -1,0 +1,87 @@
+"""Command line: bad input ends with exit code 2 and one line naming the problem, no traceback,
+and no half-written output."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from synthlink.cli import app
+
+runner = CliRunner()
+
+
+def _write(tmp_path, people, plan_dict):
+    data = tmp_path / "data.csv"
+    people.to_csv(data, index=False)
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump(plan_dict))
+    return data, plan
+
+
+def _one_line_error(result, *needles):
+    assert result.exit_code == 2, result.output
+    err = result.stderr.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "Traceback" not in result.output
+    for n in needles:
+        assert n in err, err
+
+
+def test_split_writes_parts_and_truth(tmp_path, people, plan_dict):
+    data, plan = _write(tmp_path, people, plan_dict)
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["split", str(data), "--plan", str(plan), "--out", str(out), "--seed", "3"])
+    assert r.exit_code == 0, r.output
+    assert (out / "parts" / "edu.parquet").exists() and (out / "truth.parquet").exists()
+    truth = pd.read_parquet(out / "truth.parquet")
+    assert list(truth.columns) == ["edu", "emp"]
+    # existing output is never overwritten without --overwrite
+    r2 = runner.invoke(app, ["split", str(data), "--plan", str(plan), "--out", str(out)])
+    _one_line_error(r2, "already exists")
+    r3 = runner.invoke(app, ["split", str(data), "--plan", str(plan), "--out", str(out), "--overwrite"])
+    assert r3.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "case, needles",
+    [
+        ("missing_file", ["nope.csv", "not found"]),
+        ("missing_identifier", ["identifier column 'pid' is missing"]),
+        ("duplicate_identifiers", ["'pid'", "duplicated"]),
+        ("column_in_two_parts", ["'isced'", "both"]),
+        ("unknown_column", ["'shoe_size'"]),
+        ("empty_table", ["empty"]),
+        ("header_only", ["no rows"]),
+    ],
+)
+def test_split_bad_input(tmp_path, people, plan_dict, case, needles):
+    if case == "missing_identifier":
+        people = people.drop(columns="pid")
+    elif case == "duplicate_identifiers":
+        people = pd.concat([people, people.iloc[:3]])
+    elif case == "column_in_two_parts":
+        plan_dict["parts"]["emp"].append("isced")
+    elif case == "unknown_column":
+        plan_dict["parts"]["emp"].append("shoe_size")
+    data, plan = _write(tmp_path, people, plan_dict)
+    if case == "missing_file":
+        data = tmp_path / "nope.csv"
+    elif case == "empty_table":
+        data.write_text("")
+    elif case == "header_only":
+        data.write_text(",".join(people.columns) + "\n")
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["split", str(data), "--plan", str(plan), "--out", str(out)])
+    _one_line_error(r, *needles)
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_help_lists_verbs():
+    r = runner.invoke(app, ["--help"])
+    assert r.exit_code == 0
+    for verb in ("demo", "run", "report", "split"):
+        assert verb in r.output

@@ -1,0 +1,160 @@
+"""The HTML report: self-contained, escaped, and rendered by a real browser offline."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import shutil
+import subprocess
+import threading
+import zlib
+from pathlib import Path
+
+import pytest
+
+from synthlink.report import render
+from synthlink.study import Study
+
+from .conftest import make_people
+
+EVIL = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def evil_study(tmp_path_factory):
+    """A study whose data has a column named like a script tag, in a common variable and a part."""
+    tmp = tmp_path_factory.mktemp("evil")
+    people = make_people(1200, seed=3).rename(columns={"canton": EVIL, "field": f"{EVIL}field"})
+    people.to_csv(tmp / "data.csv", index=False)
+    cfg = {
+        "name": f"study {EVIL}",
+        "data": {"path": str(tmp / "data.csv")},
+        "split": {"identifier": "pid", "common": ["sex", "age", EVIL],
+                  "parts": {"edu": ["isced", f"{EVIL}field"], "emp": ["wage", "status"]}},
+        "synthesizers": ["marginals"],
+        "linkers": ["identifier", "exact"],
+        "seeds": [0],
+    }
+    res = Study.from_dict(cfg, base_dir=tmp).run(tmp / "out", progress=False)
+    return res
+
+
+def test_report_escapes_data_strings(evil_study):
+    html = evil_study.report_path.read_text(encoding="utf-8")
+    assert "<script" not in html.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    # no resource from elsewhere: no http(s) references, no external stylesheet or script
+    assert "http://" not in html and "https://" not in html
+    assert "<link" not in html.lower()
+
+
+def test_report_has_no_identifiers_or_records(evil_study):
+    html = evil_study.report_path.read_text(encoding="utf-8")
+    import pandas as pd
+
+    train = pd.read_parquet(next((evil_study.out / "cache").glob("split-*")) / "train.parquet")
+    leaked = [pid for pid in train["pid"] if pid in html]
+    assert not leaked
+
+
+def test_report_shows_linkage_against_the_bound(evil_study):
+    html = evil_study.report_path.read_text(encoding="utf-8")
+    assert "uniqueness bound" in html
+    b = evil_study.metrics["seeds"][0]["uniqueness_bound"]["linked_population"]
+    assert f"{b:.3f}" in html
+    assert "One-to-one accuracy on the original split" in html
+
+
+def test_render_survives_failed_sections():
+    metrics = {"name": "x", "seeds": [{"seed": 0, "baseline": [], "synthetic": [
+        {"synthesizer": "s", "linker": "l", "status": "ok", "accounting": {"linked": 1},
+         "utility": {"error": f"ValueError: {EVIL}"}, "privacy": {"error": "boom"}}]}]}
+    html = render(metrics)
+    assert "utility evaluation failed" in html
+    assert "<script" not in html.lower()
+
+
+# ---------------------------------------------------------------------------------------------
+# a real browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+class _Trap(http.server.BaseHTTPRequestHandler):
+    """A proxy that refuses and counts every request: the browser's only way out."""
+
+    requests: list[str] = []
+
+    def _refuse(self) -> None:
+        _Trap.requests.append(f"{self.command} {self.path}")
+        self.send_response(403)
+        self.end_headers()
+
+    do_GET = do_POST = do_CONNECT = do_HEAD = _refuse  # noqa: N815
+
+    def log_message(self, *args):  # silence
+        pass
+
+
+#: Chromium's own background services (not the page): time, component updates
+_SERVICE_HOSTS = ("clients2.google.com", "update.googleapis.com", "clientservices.googleapis.com",
+                  "accounts.google.com", "redirector.gvt1.com", "edgedl.me.gvt1.com")
+
+
+def _browser_service(request_line: str) -> bool:
+    target = request_line.split(" ", 1)[1]
+    host = target.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    return host in _SERVICE_HOSTS
+
+
+def _png_not_blank(path: Path) -> bool:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    idat = b""
+    i = 8
+    while i < len(data):
+        n = int.from_bytes(data[i:i + 4], "big")
+        kind = data[i + 4:i + 8]
+        if kind == b"IDAT":
+            idat += data[i + 8:i + 8 + n]
+        i += 12 + n
+    raw = zlib.decompress(idat)
+    # a blank page decompresses to one repeated value; a rendered report has many
+    return len(set(raw[:: max(1, len(raw) // 200_000)])) > 20
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("SYNTHLINK_REQUIRE_BROWSER"),
+                    reason="chromium is not installed (CI installs it)")
+def test_report_renders_offline_in_chromium(evil_study, tmp_path):
+    assert CHROMIUM is not None, "SYNTHLINK_REQUIRE_BROWSER is set but chromium is not installed"
+    _Trap.requests = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Trap)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    shot = tmp_path / "shot.png"
+    common = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--disable-default-apps", "--disable-extensions", "--no-pings", "--disable-domain-reliability",
+              "--disable-client-side-phishing-detection", "--disable-breakpad",
+              "--disable-features=NetworkTimeServiceQuerying,OptimizationHints,Translate,MediaRouter,AutofillServerCommunication,CertificateTransparencyComponentUpdater", f"--user-data-dir={tmp_path / 'profile'}",
+              f"--proxy-server=http://127.0.0.1:{port}", "--proxy-bypass-list=<-loopback>",
+              "--enable-logging=stderr", "--v=0", "--window-size=1280,2400"]
+    url = evil_study.report_path.resolve().as_uri()
+    try:
+        dom = subprocess.run([*common, "--dump-dom", url], capture_output=True, text=True, timeout=120)
+        shot_run = subprocess.run([*common, f"--screenshot={shot}", url], capture_output=True, text=True, timeout=120)
+    finally:
+        server.shutdown()
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "synthlink report" in dom.stdout
+    # the script-like column name is text in the DOM, never an element
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom.stdout
+    assert "<script" not in dom.stdout.lower()
+    # the page logged no console errors and asked nothing of the network
+    console = [ln for ln in (dom.stderr + shot_run.stderr).splitlines() if "CONSOLE" in ln and "report.html" in ln]
+    assert not console, console
+    page_requests = [r for r in _Trap.requests if not _browser_service(r)]
+    assert page_requests == [], page_requests
+    assert shot.exists() and _png_not_blank(shot)
+    os.environ.get("SYNTHLINK_KEEP_SCREENSHOT") and shutil.copy(shot, os.environ["SYNTHLINK_KEEP_SCREENSHOT"])

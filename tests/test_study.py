@@ -1,0 +1,123 @@
+"""The study runner end to end on a small file-based study: baseline first, every synthesizer x
+linker, results table, metrics.json, report.html; reruns resume from the cache."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import yaml
+
+from synthlink.config import StudyConfig
+from synthlink.errors import ConfigError
+from synthlink.study import Study
+
+from .conftest import make_people
+
+
+def _config(tmp_path, people=None, **over):
+    people = make_people(1500, seed=2) if people is None else people
+    people.to_csv(tmp_path / "data.csv", index=False)
+    d = {
+        "name": "tiny",
+        "data": {"path": "data.csv"},
+        "split": {"identifier": "pid", "common": ["sex", "age", "canton"],
+                  "parts": {"edu": ["isced", "field"], "emp": {"columns": ["wage", "status"], "noise": {"age": 0.05}}}},
+        "synthesizers": ["marginals"],
+        "linkers": ["identifier", "exact"],
+        "seeds": [1],
+    }
+    d.update(over)
+    p = tmp_path / "study.yaml"
+    p.write_text(yaml.safe_dump(d, sort_keys=False))
+    return p
+
+
+def test_study_runs_end_to_end(tmp_path):
+    res = Study.from_yaml(_config(tmp_path)).run(tmp_path / "out", progress=False)
+    out = tmp_path / "out"
+    for f in ("metrics.json", "results.parquet", "report.html"):
+        assert (out / f).exists()
+    m = json.loads((out / "metrics.json").read_text())
+    seed = m["seeds"][0]
+    base = {b["linker"]: b for b in seed["baseline"]}
+    assert base["identifier"]["quality"]["accuracy"] == 1.0
+    assert 0 < base["exact"]["quality"]["accuracy"] <= 1.0
+    # the identifier join is not applicable to synthetic parts without a key
+    syn = {s["linker"]: s for s in seed["synthetic"]}
+    assert syn["identifier"]["status"] == "not applicable"
+    assert syn["exact"]["status"] == "ok"
+    acc = syn["exact"]["accounting"]
+    assert acc["linked"] + acc["left_only"] == acc["n_left"]
+    runs = pd.read_parquet(out / "results.parquet")
+    assert set(runs["stage"]) == {"baseline", "synthetic"}
+    assert len(res.baseline()) == 2
+
+
+def test_rerun_recomputes_nothing_and_gives_same_numbers(tmp_path):
+    cfg = _config(tmp_path)
+    r1 = Study.from_yaml(cfg).run(tmp_path / "out", progress=False, report=False)
+    r2 = Study.from_yaml(cfg).run(tmp_path / "out", progress=False, report=False)
+    # nothing is recomputed (failed evaluations are never cached, so only they may run again)
+    assert r1.computed and not [c for c in r2.computed if not c.startswith(("utility", "privacy", "part-privacy", "baseline-utility", "influence"))]
+    assert r2.cache_hits > 0
+    a = r1.runs.drop(columns=[c for c in r1.runs.columns if c.startswith("_")])
+    b = r2.runs.drop(columns=[c for c in r2.runs.columns if c.startswith("_")])
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_interrupted_run_resumes_without_recomputing_finished_stages(tmp_path, monkeypatch):
+    cfg = _config(tmp_path)
+    from synthlink.link import exact
+
+    calls = {"n": 0}
+    real_link = exact.ExactLinker.link
+
+    def flaky(self, seed=0):
+        calls["n"] += 1
+        if calls["n"] == 2:  # baseline exact done; die while linking the synthetic parts
+            raise KeyboardInterrupt
+        return real_link(self, seed)
+
+    monkeypatch.setattr(exact.ExactLinker, "link", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        Study.from_yaml(cfg).run(tmp_path / "out", progress=False, report=False)
+    cache = tmp_path / "out" / "cache"
+    done_before = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    assert any(n.startswith("baseline-links") for n in done_before)
+    assert not any(n.startswith("synthetic-links") for n in done_before)
+    assert not list(cache.glob("*.tmp")) and not list(cache.glob(".*"))
+    monkeypatch.setattr(exact.ExactLinker, "link", real_link)
+    res = Study.from_yaml(cfg).run(tmp_path / "out", progress=False, report=False)
+    after = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    for name, mtime in done_before.items():
+        assert after[name] == mtime, f"{name} was recomputed"
+    assert any(n.startswith("synthetic-links") for n in after)
+    fresh = Study.from_yaml(cfg).run(tmp_path / "fresh", progress=False, report=False)
+    pd.testing.assert_frame_equal(res.runs, fresh.runs)
+
+
+def test_several_seeds_give_mean_and_spread(tmp_path):
+    res = Study.from_yaml(_config(tmp_path, seeds=[1, 2])).run(tmp_path / "out", progress=False, report=False)
+    runs = res.metrics["summary"]["runs"]
+    exact = next(r for r in runs if r["stage"] == "baseline" and r["linker"] == "exact")
+    assert "accuracy" in exact["mean"] and "accuracy" in exact["sd"]
+    assert res.metrics["summary"]["n_seeds"] == 2
+
+
+@pytest.mark.parametrize(
+    "over, message",
+    [
+        ({"linkers": ["teleport"]}, "unknown method 'teleport'"),
+        ({"synthesizers": [{"name": "marginals", "colour": 1}]}, "synthesizers[0]"),
+        ({"seeds": "many"}, "'seeds'"),
+        ({"link_parts": ["edu", "nope"]}, "unknown part 'nope'"),
+        ({"extra": 1}, "unknown key(s) extra"),
+        ({"data": {"url": "http://x"}}, "'data'"),
+    ],
+)
+def test_config_errors_name_the_key(tmp_path, over, message):
+    with pytest.raises(ConfigError) as e:
+        StudyConfig.from_yaml(_config(tmp_path, **over))
+    assert message in str(e.value)
