@@ -47,7 +47,7 @@ SEXES = ["F", "M"]
 SHARE_FEMALE = 0.497
 
 NATIONALITIES = ["Luxembourgish", "Portuguese", "French", "Italian", "Belgian", "German", "Other EU", "Non-EU"]
-NATIONALITY_SHARES = [0.527, 0.140, 0.077, 0.038, 0.029, 0.019, 0.070, 0.100]
+NATIONALITY_SHARES = [0.527, 0.140, 0.077, 0.038, 0.029, 0.019, 0.085, 0.085]
 
 AGE_BANDS = [(16, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 74), (75, 85)]
 #: share of each age band among adults 16-85, for Luxembourgers and for foreigners
@@ -58,10 +58,10 @@ AGE_PROFILE = {
 
 #: canton -> (population share, {commune: relative weight}); communes are real, a few per canton
 CANTONS: dict[str, tuple[float, dict[str, float]]] = {
-    "Capellen": (0.078, {"Mamer": 11.0, "Käerjeng": 11.0, "Steinfort": 6.0, "Kehlen": 6.5, "Dippach": 5.0,
-                         "Habscht": 5.0, "Koerich": 2.7, "Garnich": 2.2}),
-    "Clervaux": (0.029, {"Clervaux": 5.7, "Wincrange": 4.5, "Parc Hosingen": 3.9, "Troisvierges": 3.5,
-                         "Weiswampach": 2.3}),
+    "Capellen": (0.081, {"Käerjeng": 11.2, "Mamer": 11.1, "Kehlen": 6.9, "Steinfort": 6.0, "Habscht": 5.1,
+                         "Dippach": 4.6, "Kopstal": 4.5, "Koerich": 2.7, "Garnich": 2.3}),
+    "Clervaux": (0.032, {"Clervaux": 6.1, "Wincrange": 4.5, "Parc Hosingen": 4.1, "Troisvierges": 3.6,
+                         "Weiswampach": 2.5}),
     "Diekirch": (0.055, {"Ettelbruck": 9.5, "Diekirch": 7.5, "Bettendorf": 2.9, "Vallée de l'Ernz": 2.9,
                          "Erpeldange-sur-Sûre": 2.6, "Schieren": 2.0}),
     "Echternach": (0.030, {"Echternach": 5.8, "Rosport-Mompach": 3.9, "Beaufort": 3.1, "Consdorf": 2.1,
@@ -71,7 +71,7 @@ CANTONS: dict[str, tuple[float, dict[str, float]]] = {
                                  "Kayl": 9.5, "Mondercange": 7.5, "Rumelange": 5.5}),
     "Grevenmacher": (0.049, {"Junglinster": 8.0, "Grevenmacher": 5.0, "Mertert": 5.0, "Betzdorf": 4.3,
                              "Wormeldange": 3.0, "Flaxweiler": 2.4, "Manternach": 2.3, "Biwer": 2.0}),
-    "Luxembourg": (0.306, {"Luxembourg": 134.0, "Hesperange": 17.0, "Strassen": 10.0, "Bertrange": 9.0,
+    "Luxembourg": (0.300, {"Luxembourg": 134.0, "Hesperange": 17.0, "Strassen": 10.0, "Bertrange": 9.0,
                            "Walferdange": 9.0, "Niederanven": 6.5, "Steinsel": 5.5, "Schuttrange": 4.5,
                            "Sandweiler": 4.0, "Contern": 4.0}),
     "Mersch": (0.054, {"Mersch": 10.0, "Helperknapp": 4.8, "Lorentzweiler": 4.0, "Lintgen": 3.0,
@@ -80,7 +80,7 @@ CANTONS: dict[str, tuple[float, dict[str, float]]] = {
                         "Useldange": 2.1, "Ell": 1.5, "Vichten": 1.5, "Grosbous": 1.2, "Wahl": 1.0}),
     "Remich": (0.037, {"Mondorf-les-Bains": 5.5, "Schengen": 5.0, "Remich": 3.8, "Bous-Waldbredimus": 3.0,
                        "Dalheim": 2.5, "Stadtbredimus": 2.3, "Lenningen": 2.0}),
-    "Vianden": (0.008, {"Tandel": 2.3, "Vianden": 2.2, "Putscheid": 1.2}),
+    "Vianden": (0.009, {"Tandel": 2.3, "Vianden": 2.2, "Putscheid": 1.2}),
     "Wiltz": (0.033, {"Wiltz": 7.5, "Esch-sur-Sûre": 2.8, "Lac de la Haute-Sûre": 2.3, "Goesdorf": 1.6,
                       "Winseler": 1.3, "Kiischpelt": 1.3, "Boulaide": 1.0}),
 }
@@ -138,15 +138,17 @@ STRUCTURE: dict[str, Any] = {
     "reference_date": "2025-01-01",
     "latent": "u ~ N(0, 1) per person, never output; raises isced, skill, employment; lowers unemployment, minimum income and disability",
     "isced": {
-        # latent score z = u_coef*u + age_per_year*(age-40) + female*[F] + nationality[nat] + N(0, 1)
+        # latent score z = u*u + age_per_year*(age-40) + [F]*(female + female_age*(age-40))
+        #   + nationality[nat] + N(0, noise_sd)
         "u": 0.8,
-        "age_per_year": -0.025,
+        "age_per_year": -0.030,
         "female": 0.10,
+        "female_age": -0.010,
         "nationality": {"Luxembourgish": 0.0, "Portuguese": -1.1, "French": 0.4, "Italian": 0.0,
                         "Belgian": 0.5, "German": 0.4, "Other EU": 0.5, "Non-EU": 0.0},
         "noise_sd": 1.0,
         # isced = number of cutpoints below z, then capped by age (people still in education)
-        "cutpoints": [-3.41, -2.31, -1.29, -0.25, -0.15, -0.04, 0.61, 2.29],
+        "cutpoints": [-3.50, -2.38, -1.35, -0.29, -0.18, -0.08, 0.60, 2.32],
         "max_by_age": {16: 2, 18: 3, 20: 4, 21: 6, 23: 7, 26: 8},
     },
     "wage": {
@@ -340,7 +342,7 @@ def population(n: int, seed: int = 0) -> pd.DataFrame:
     # -- latent factor and education -----------------------------------------------------------
     u = rng.standard_normal(n)
     E = S["isced"]
-    z = (E["u"] * u + E["age_per_year"] * (age - 40) + E["female"] * female
+    z = (E["u"] * u + E["age_per_year"] * (age - 40) + female * (E["female"] + E["female_age"] * (age - 40))
          + _lookup(E["nationality"], NATIONALITIES, nat) + E["noise_sd"] * rng.standard_normal(n))
     isced = np.searchsorted(np.array(E["cutpoints"]), z, side="right").astype(np.int64)
     cap_ages = np.array(sorted(E["max_by_age"]))
