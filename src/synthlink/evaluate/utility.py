@@ -37,9 +37,10 @@ without replacement with the report's seed (16k-row tables are used whole with t
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -694,8 +695,9 @@ def _prepare_for_formula(frames: Mapping[str, pd.DataFrame], formula: str, refer
                     vals = pd.to_numeric(s, errors="coerce").astype(float)
                 else:
                     vals = s.astype(str).where(s.notna(), None)
-                cat = pd.Categorical(vals, categories=lev)
-                n_unseen += int((pd.isna(cat) & s.notna().to_numpy()).sum())
+                seen = vals.isin(lev)
+                n_unseen += int((~seen & s.notna()).sum())
+                cat = pd.Categorical(vals.where(seen), categories=lev)
                 d[c] = cat
             elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
                 d[c] = s.astype(float)
@@ -763,7 +765,7 @@ def research_question(q: str | Mapping[str, Any] | Question, frames: Mapping[str
         out["error"] = f"train: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
         return out
     out["fits"]["train"] = {"nobs": int(orig["nobs"].iloc[0]), "rows": len(present["train"]),
-                            "coefficients": orig.drop(columns="nobs").reset_index(names="term")}
+                            "coefficients": _records(orig.drop(columns="nobs").reset_index(names="term"))}
     for name, df in prepared.items():
         if name == "train":
             continue
@@ -781,7 +783,7 @@ def research_question(q: str | Mapping[str, Any] | Question, frames: Mapping[str
             "extra_terms": [t for t in other.index if t not in orig.index],
             "ci_overlap_mean": float(np.nanmean(cmp_["ci_overlap"])) if cmp_["ci_overlap"].notna().any() else None,
             "std_diff_mean_abs": float(np.nanmean(np.abs(cmp_["std_diff"]))) if cmp_["std_diff"].notna().any() else None,
-            "coefficients": cmp_,
+            "coefficients": _records(cmp_),
         })
         out["fits"][name] = entry
     return out
@@ -809,10 +811,18 @@ def _ml_frame(df: pd.DataFrame, features: Sequence[str], kinds: Mapping[str, str
 
 
 def ml_utility(train: pd.DataFrame, synthetic: pd.DataFrame, control: pd.DataFrame, target: str,
-               kinds: Mapping[str, str], *, seed: int = 0, max_rows: int | None = 50_000) -> dict[str, Any]:
+               kinds: Mapping[str, str], *, seed: int = 0, max_rows: int | None = 50_000,
+               n_threads: int | None = 1) -> dict[str, Any]:
     """Train a histogram gradient-boosting model (scikit-learn) for ``target`` on synthetic and on
     train (rows with a missing target dropped; at most ``max_rows`` rows each, seeded), test both
-    on control. Categorical target: accuracy and ROC AUC; numeric target: R^2."""
+    on control. Categorical target: accuracy and ROC AUC; numeric target: R^2. ``n_threads``
+    caps OpenMP threads (None = all): on a busy machine free threading is many times slower."""
+    with limited_threads(n_threads):
+        return _ml_utility(train, synthetic, control, target, kinds, seed=seed, max_rows=max_rows)
+
+
+def _ml_utility(train: pd.DataFrame, synthetic: pd.DataFrame, control: pd.DataFrame, target: str,
+                kinds: Mapping[str, str], *, seed: int, max_rows: int | None) -> dict[str, Any]:
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.metrics import r2_score
 
@@ -889,6 +899,21 @@ def _weighted_ovr_auc(y: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> 
 # the report
 # ----------------------------------------------------------------------------------------------
 
+@contextlib.contextmanager
+def limited_threads(n: int | None) -> Iterator[None]:
+    """Cap BLAS and OpenMP threads to ``n`` inside the block (None: leave them alone). The native
+    libraries are loaded first: threadpoolctl only limits libraries already loaded."""
+    if n is None:
+        yield
+        return
+    import sklearn.ensemble  # noqa: F401
+    import statsmodels.api  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=n):
+        yield
+
+
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return _jsonable(df.to_dict(orient="records"))
 
@@ -945,17 +970,7 @@ def utility_report(
     by the research questions. ``ci_draws`` CI joins are averaged. ``n_threads`` caps the
     BLAS/OpenMP threads of the model fits (None = library default): gradient boosting on a busy
     shared machine ran 60x slower with free threading than with one thread."""
-    # load the native libraries first: threadpoolctl only limits libraries already loaded
-    import sklearn.ensemble  # noqa: F401
-    import statsmodels.api  # noqa: F401
-    from threadpoolctl import threadpool_limits
-
-    if n_threads is None:
-        return _utility_report(train, control, synthetic, part_columns=part_columns, common=common,
-                               questions=questions, target=target, baseline=baseline, seed=seed,
-                               identifier=identifier, kinds=kinds, ci_draws=ci_draws,
-                               max_rows=max_rows, pmse_model=pmse_model, bins=bins)
-    with threadpool_limits(limits=n_threads):
+    with limited_threads(n_threads):
         return _utility_report(train, control, synthetic, part_columns=part_columns, common=common,
                                questions=questions, target=target, baseline=baseline, seed=seed,
                                identifier=identifier, kinds=kinds, ci_draws=ci_draws,
@@ -1231,7 +1246,7 @@ def _utility_report(
         def do_ml() -> dict[str, Any]:
             if control is None:
                 raise ConfigError("ML utility needs a control set to test on")
-            res = ml_utility(train, synthetic, control, target, kinds_, seed=seed, max_rows=max_rows)
+            res = _ml_utility(train, synthetic, control, target, kinds_, seed=seed, max_rows=max_rows)
             for key in ("r2",) if kinds_[target] == "numeric" else ("accuracy", "roc_auc"):
                 metrics.append(metric(f"ml_{key}", res["synthetic"].get(key), train=res["train"].get(key), target=target))
             return _jsonable(res)
