@@ -124,12 +124,14 @@ def _weights_from_model(model: dict[str, Any]) -> dict[str, list[dict[str, Any]]
             m = lv.get("m_probability")
             u = lv.get("u_probability")
             bf = (m / u) if (m is not None and u) else None
+            # m = 0 (a level never seen in true pairs): Bayes factor 0, weight minus infinity
+            weight = None if bf is None else (math.log2(bf) if bf > 0 else -math.inf)
             rows.append({
                 "level": lv.get("label_for_charts", lv.get("sql_condition")),
                 "m": m,
                 "u": u,
                 "bayes_factor": bf,
-                "weight": math.log2(bf) if bf and bf > 0 else None,
+                "weight": weight,
             })
         out[c["output_column_name"]] = rows
     return out
@@ -395,7 +397,12 @@ class ProbabilisticLinker(Linker):
         return {"sessions": sessions, "converged": all(s["converged"] for s in sessions) if sessions else False,
                 "iterations": sum(s["iterations"] for s in sessions)}
 
-    def _train_truth(self, lk: Any, db: Any, truth: pd.DataFrame) -> None:
+    def _train_truth(self, lk: Any, db: Any, tl: Any, tr: Any, truth: pd.DataFrame) -> Any:
+        """m from the true pairs (Splink's ``estimate_m_from_pairwise_labels``), smoothed with half a
+        pair per level so that a level no true pair shows (a year off by two, say) keeps a small,
+        finite weight; the smoothed model is loaded back into a new Splink linker from its settings."""
+        from splink import Linker as SplinkLinker
+
         labels = pd.DataFrame({
             "source_dataset_l": _SRC_L, f"{_UID}_l": truth["left"].to_numpy(np.int64),
             "source_dataset_r": _SRC_R, f"{_UID}_r": truth["right"].to_numpy(np.int64),
@@ -403,6 +410,15 @@ class ProbabilisticLinker(Linker):
         name = f"__sl_labels_{id(labels)}"
         lk.table_management.register_table(labels, name, overwrite=True)
         lk.training.estimate_m_from_pairwise_labels(name)
+        model = lk.misc.save_model_to_json()
+        n = float(len(truth))
+        for comp in model["comparisons"]:
+            levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+            ms = np.array([lv.get("m_probability") or 0.0 for lv in levels], dtype="float64")
+            ms = (ms * n + 0.5) / (n + 0.5 * len(levels))
+            for lv, m in zip(levels, ms, strict=True):
+                lv["m_probability"] = float(m)
+        return SplinkLinker([tl, tr], model, log_level=logging.WARNING)
 
     def link(self, seed: int = 0) -> Links:
         import duckdb
@@ -450,7 +466,7 @@ class ProbabilisticLinker(Linker):
                 lk_t = self._new_linker(db, tl, tr, prior)
                 lk_t.training.estimate_u_using_random_sampling(max_pairs=self.max_pairs_u, seed=int(seed))
                 lap("u_sampling")
-                self._train_truth(lk_t, db, truth)
+                lk_t = self._train_truth(lk_t, db, tl, tr, truth)
                 lap("m_from_truth")
                 models["truth"] = lk_t
             if self.m_from not in models:
@@ -534,7 +550,8 @@ class ProbabilisticLinker(Linker):
                 for c in self.on_:
                     a = [r["weight"] for r in weights["em"][c]]
                     b = [r["weight"] for r in weights["truth"][c]]
-                    d = [abs(x - y) for x, y in zip(a, b, strict=True) if x is not None and y is not None]
+                    d = [abs(x - y) for x, y in zip(a, b, strict=True)
+                         if x is not None and y is not None and math.isfinite(x) and math.isfinite(y)]
                     diffs[c] = max(d) if d else None
                 diag["em_vs_truth_max_weight_difference"] = diffs
                 bad = [c for c, d in diffs.items() if d is not None and d > 2.0]

@@ -1,0 +1,177 @@
+"""Probabilistic (Fellegi-Sunter, Splink) linkage on a small synthetic population with known truth."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthlink.errors import ConfigError, InputError
+from synthlink.evaluate.linkage import linkage_quality, uniqueness_bound
+from synthlink.link import get_linker, shuffled_link
+from synthlink.link.probabilistic import ProbabilisticLinker, one_to_one_assignment
+
+N = 2000
+ON = ["sex", "region", "birth_year", "occupation"]
+BLOCK = [["sex", "region"]]  # leaves birth_year free, so a year off by one can still link
+
+
+def _population(n: int = N, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "pid": np.arange(n) + 10_000,  # a real identifier: must never reach Splink
+        "sex": rng.integers(1, 3, n),
+        "region": rng.integers(1, 11, n),
+        "birth_year": rng.integers(1940, 2006, n),
+        "occupation": rng.integers(1, 31, n),
+    })
+
+
+@pytest.fixture(scope="module")
+def parts() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    pop = _population()
+    left = pop.copy()
+    right = pop.copy()
+    rng = np.random.default_rng(1)
+    noisy = rng.random(N) < 0.05
+    right.loc[noisy, "birth_year"] = right.loc[noisy, "birth_year"] + rng.choice([-1, 1], int(noisy.sum()))
+    truth = pd.DataFrame({"left": np.arange(N), "right": np.arange(N)})
+    return left, right, truth
+
+
+@pytest.fixture(scope="module")
+def prob_run(parts):
+    """EM model used for linking; the truth (as a column) makes the truth model train alongside."""
+    left, right, truth = parts
+    lk = get_linker("probabilistic", on=ON, blocking=BLOCK, m_from="em", truth="pid", max_iterations=15)
+    return shuffled_link(lk, left, right, seed=3), lk
+
+
+def test_probabilistic_beats_exact_with_noise(parts, prob_run):
+    left, right, truth = parts
+    links, _ = prob_run
+    exact = shuffled_link(get_linker("exact", on=ON), left, right, seed=3)
+    f_prob = linkage_quality(links, truth)["f1"]
+    f_exact = linkage_quality(exact, truth)["f1"]
+    assert f_prob > f_exact + 0.01, (f_prob, f_exact)
+    # no method that sees only these columns beats the bound on the clean profiles by much
+    assert f_prob <= uniqueness_bound(left, ON) + 0.02
+    assert links.one_to_one
+    assert not links.pairs["left"].duplicated().any() and not links.pairs["right"].duplicated().any()
+
+
+def test_em_and_truth_models_both_reported(prob_run):
+    links, lk = prob_run
+    d = links.diagnostics
+    assert d["m_from"] == "em"
+    assert d["match_weights_em"] is not None and d["match_weights_truth"] is not None
+    assert isinstance(d["em_converged"], bool) and d["em_iterations"] >= 1
+    assert 0 < d["lambda"] < 1 and d["lambda_source"] == "truth"
+    assert set(d["em_vs_truth_max_weight_difference"]) == set(ON)
+    # truth-trained m for an exact birth-year match: nearly all true pairs agree (95%)
+    by_truth = d["match_weights_truth"]["birth_year"]
+    assert by_truth[0]["m"] == pytest.approx(0.95, abs=0.02)
+    # per-pair weights of the linked pairs, per comparison
+    pw = lk.pair_weights_
+    assert len(pw) == len(links) and {f"weight_{c}" for c in ON} <= set(pw.columns)
+    np.testing.assert_allclose(
+        pw[[f"weight_{c}" for c in ON]].sum(axis=1) + np.log2(d["lambda"] / (1 - d["lambda"])),
+        pw["match_weight"], atol=1e-6)
+
+
+@pytest.mark.parametrize("model", ["match_weights_truth", "match_weights_em"])
+def test_agreement_on_high_cardinality_variable_weighs_more_than_sex(prob_run, model):
+    w = prob_run[0].diagnostics[model]
+    exact_w = {c: w[c][0]["weight"] for c in ON}  # first non-null level = exact agreement
+    assert exact_w["birth_year"] > exact_w["sex"]
+    assert exact_w["occupation"] > exact_w["sex"]
+    # disagreement on a variable that (almost) never disagrees in true pairs is strong evidence against
+    assert w["sex"][-1]["weight"] < 0
+
+
+def test_truth_m_from_positions_links_at_least_as_well_as_em(parts, prob_run):
+    left, right, truth = parts
+    # a truth given as row positions holds for the parts as passed to fit (no shuffling here)
+    links = get_linker("probabilistic", on=ON, blocking=BLOCK, m_from="truth", truth=truth,
+                       max_iterations=5).fit(left, right).link(seed=0)
+    assert links.diagnostics["m_from"] == "truth"
+    f_truth = linkage_quality(links, truth)["f1"]
+    assert f_truth >= linkage_quality(prob_run[0], truth)["f1"] - 0.01
+
+
+def test_shuffled_right_part_gives_same_accuracy(parts):
+    left, right, truth = parts
+    lk = ProbabilisticLinker(on=ON, blocking=BLOCK, m_from="truth", truth="pid", max_iterations=5)
+    accs = [linkage_quality(shuffled_link(lk, left, right, seed=s), truth)["accuracy"] for s in (11, 12)]
+    assert abs(accs[0] - accs[1]) <= 0.01, accs
+
+
+def test_only_linking_columns_reach_splink_and_no_network(parts, monkeypatch):
+    from splink.internals.database_api import DatabaseAPI
+
+    left, right, _ = parts
+    seen: list[list[str]] = []
+    orig = DatabaseAPI.register
+
+    def spy(self, table, **kw):
+        if isinstance(table, pd.DataFrame):
+            seen.append(list(table.columns))
+        return orig(self, table, **kw)
+
+    def no_network(*a, **k):
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(DatabaseAPI, "register", spy)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    lk = ProbabilisticLinker(on=["sex", "region", "birth_year"], blocking=[["sex", "region"]], max_iterations=3)
+    links = lk.fit(left.head(300), right.head(300)).link(seed=0)
+    assert len(links) > 0
+    assert seen and all(set(cols) == {"_sl_row", "sex", "region", "birth_year"} for cols in seen[:2])
+    assert not any("pid" in cols for cols in seen)
+
+
+def test_failed_em_is_reported_in_plain_language():
+    # two parts with no information at all: every value identical -> m cannot differ from u
+    rng = np.random.default_rng(0)
+    a = pd.DataFrame({"x": rng.integers(0, 2, 200), "y": rng.integers(0, 2, 200)})
+    b = pd.DataFrame({"x": rng.integers(0, 2, 200), "y": rng.integers(0, 2, 200)})
+    links = ProbabilisticLinker(on=["x", "y"], blocking=[], em_blocking=[["x"], ["y"]], max_iterations=3).fit(a, b).link(seed=0)
+    assert links.warnings, "a weak or non-converged EM must produce a warning"
+    assert any("EM" in w for w in links.warnings)
+
+
+def test_bad_parameters_and_inputs():
+    a = pd.DataFrame({"x": [1, 2], "y": [1, 2]})
+    with pytest.raises(ConfigError):
+        ProbabilisticLinker(m_from="magic").fit(a, a)
+    with pytest.raises(ConfigError):
+        ProbabilisticLinker(m_from="truth").fit(a, a)
+    with pytest.raises(InputError):
+        ProbabilisticLinker(on=["x", "nope"]).fit(a, a)
+    with pytest.raises(ConfigError):
+        ProbabilisticLinker(on=["x", "y"], blocking=[["z"]]).fit(a, a)
+
+
+def test_assignment_is_optimal_and_sparse_path_agrees():
+    # 2x2 block: the maximum-weight assignment takes the two 5s rather than the single 9
+    lft = np.array([0, 0, 1, 1])
+    rgt = np.array([0, 1, 0, 1])
+    w = np.array([9.0, 5.0, 5.0, 0.5])
+    idx, _ = one_to_one_assignment(lft, rgt, w, 2, 2, floor=0.0)
+    assert sorted(zip(lft[idx], rgt[idx], strict=True)) == [(0, 1), (1, 0)]
+    # random sparse graph: dense and sparse solvers reach the same total weight
+    rng = np.random.default_rng(4)
+    n = 60
+    lft = rng.integers(0, n, 400)
+    rgt = rng.integers(0, n, 400)
+    key = pd.DataFrame({"l": lft, "r": rgt}).drop_duplicates()
+    lft, rgt = key["l"].to_numpy(), key["r"].to_numpy()
+    w = rng.random(len(lft)) * 10
+    d, sd = one_to_one_assignment(lft, rgt, w, n, n, floor=0.0)
+    s, ss = one_to_one_assignment(lft, rgt, w, n, n, floor=0.0, dense_limit=1)
+    assert ss["sparse"] >= 1 and sd["sparse"] == 0
+    assert w[d].sum() == pytest.approx(w[s].sum())
+    for idx in (d, s):
+        assert len(set(lft[idx])) == len(idx) and len(set(rgt[idx])) == len(idx)
