@@ -11,6 +11,7 @@ from synthlink.link.base import Linker, Links, shuffled_link
 _REGISTRY: dict[str, str] = {
     "identifier": "synthlink.link.identifier:IdentifierLinker",
     "exact": "synthlink.link.exact:ExactLinker",
+    "distance": "synthlink.link.distance:DistanceLinker",
     "probabilistic": "synthlink.link.probabilistic:ProbabilisticLinker",
 }
 
