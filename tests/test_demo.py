@@ -253,3 +253,27 @@ def test_cli_generate_pseudonymised(tmp_path, monkeypatch):
     assert key not in text and key not in r.output
     plain = demo.population(200, seed=0)
     assert not set(plain["matricule"]) & set(got["matricule"].astype(str))
+
+
+def test_write_refuses_existing_output_unless_overwrite(tmp_path):
+    small = demo.population(100, seed=1)
+    f = tmp_path / "p.parquet"
+    demo.write_population(small, f)
+    with pytest.raises(InputError, match="already exists"):
+        demo.write_population(small, f, overwrite=False)
+    demo.write_population(small, tmp_path / "regs", per_register=True)
+    with pytest.raises(InputError, match="already exists"):
+        demo.write_population(small, tmp_path / "regs", per_register=True, overwrite=False)
+    with pytest.raises(InputError, match="folder"):
+        demo.write_population(small, tmp_path / "regs.csv", per_register=True)
+    app = typer.Typer()
+    register(app)
+
+    @app.command("noop")
+    def _noop() -> None:
+        pass
+
+    r = CliRunner().invoke(app, ["generate", "--n", "50", "--out", str(f)])
+    assert r.exit_code != 0 and isinstance(r.exception, InputError)
+    r = CliRunner().invoke(app, ["generate", "--n", "50", "--out", str(f), "--overwrite"])
+    assert r.exit_code == 0 and len(read_table(f)) == 50

@@ -502,23 +502,31 @@ def expected_marginals() -> dict[str, dict[str, float]]:
     }
 
 
-def write_population(df: pd.DataFrame, out: str | Path, per_register: bool = False, fmt: str | None = None) -> list[Path]:
+def write_population(df: pd.DataFrame, out: str | Path, per_register: bool = False, fmt: str | None = None,
+                     overwrite: bool = True) -> list[Path]:
     """Write the joint table to ``out`` (.parquet or .csv by extension), or with ``per_register``
-    one file per register into the folder ``out`` (format ``fmt``: "parquet" (default) or "csv";
-    a suffix on ``out`` such as ``regs.csv`` is not allowed for a folder). Returns the paths written."""
-    from synthlink.io import write_table
+    one file per register (population, education, employment, social) into the folder ``out``
+    (format ``fmt``: "parquet" (default) or "csv"). Writes are atomic: a folder appears complete or
+    not at all. With ``overwrite=False`` an existing output is an error. Returns the paths written."""
+    from synthlink.io import atomic_dir, check_can_write, write_table
 
     out = Path(out)
     if not per_register:
         if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
             raise InputError(f"{out}: unknown output format '{out.suffix}' (use .csv or .parquet)")
+        if out.is_dir():
+            raise InputError(f"{out}: is a folder; give a file name ending in .csv or .parquet")
+        check_can_write(out, overwrite)
         return [write_table(df, out)]
     fmt = (fmt or "parquet").lower().lstrip(".")
     if fmt not in ("parquet", "csv"):
         raise InputError(f"{out}: unknown register format '{fmt}' (use parquet or csv)")
     if out.suffix.lower() in (".csv", ".parquet", ".pq"):
-        raise InputError(f"{out}: with one file per register, the output is a folder; give a folder name without a file extension")
+        raise InputError(f"{out}: with one file per register the output is a folder; give a folder name without a file extension")
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder")
     regs = registers(df)
-    return [write_table(t, out / f"{name}.{fmt}") for name, t in regs.items()]
+    with atomic_dir(out, overwrite=overwrite) as tmp:
+        for name, t in regs.items():
+            write_table(t, tmp / f"{name}.{fmt}")
+    return [out / f"{name}.{fmt}" for name in regs]

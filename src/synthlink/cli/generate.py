@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
             "(key from --key-file or the environment variable SYNTHLINK_PSEUDONYM_KEY)")] = False,
         key_file: Annotated[Path | None, typer.Option(
             "--key-file", help="file holding the pseudonymisation key (implies --pseudonymise)")] = None,
+        overwrite: Annotated[bool, typer.Option("--overwrite", help="replace an existing output file or folder")] = False,
     ) -> None:
         """Generate the synthetic Luxembourg-like demo population with its linked registers.
 
@@ -29,7 +30,15 @@ def register(app: typer.Typer) -> None:
         canton, commune, household size), education, employment and social registers; a register's
         columns are empty for persons it does not cover. See docs/demo-population.md."""
         from synthlink.demo import population, write_population
+        from synthlink.errors import InputError
+        from synthlink.io import check_can_write
 
+        if not per_register and out.suffix.lower() not in (".csv", ".parquet", ".pq"):
+            raise InputError(f"{out}: unknown output format '{out.suffix}' (use .csv or .parquet)")
+        if not per_register or (out.exists() and not out.is_dir()):
+            check_can_write(out, overwrite)  # fail before generating anything
+        elif out.is_dir() and any(out.iterdir()) and not overwrite:
+            check_can_write(out, overwrite)
         key = None
         pseudo = pseudonymise or key_file is not None
         if pseudo:
@@ -42,7 +51,7 @@ def register(app: typer.Typer) -> None:
 
             df["matricule"] = _pseudonymise(df["matricule"], key)
             key = None
-        paths = write_population(df, out, per_register=per_register, fmt=fmt)
+        paths = write_population(df, out, per_register=per_register, fmt=fmt, overwrite=overwrite)
         what = "pseudonymised" if pseudo else "synthetic"
         typer.echo(f"generated {len(df):,} persons (seed {seed}; {what} identifiers in column 'matricule')")
         for p in paths:
