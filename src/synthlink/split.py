@@ -21,6 +21,7 @@ import yaml
 
 from synthlink.errors import ConfigError, SchemaError
 from synthlink.schema import Kind, Schema, check_identifier, check_not_empty
+from synthlink.validate import validate_table
 
 NOISE_KINDS = ("shift", "resample")
 
@@ -317,6 +318,7 @@ def split(df: pd.DataFrame, plan: SplitPlan, seed: int = 0, where: str = "data")
     plan.validate(df, where)
     keep = [plan.identifier, *plan.common, *[c for p in plan.parts for c in p.columns]]
     df = df[keep]
+    validate_table(df, where, plan.kinds, identifier=plan.identifier, log=True)
     schema = plan.schema(df)
     train, control = holdout(df, plan.control_share, seed)
     parts, truth = vertical_split(train, plan, seed + 1, schema)
