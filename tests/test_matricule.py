@@ -63,3 +63,17 @@ def test_too_many_on_one_day_and_missing_dates():
         m.generate(np.full(1001, np.datetime64("1980-01-01")), 0)
     with pytest.raises(InputError, match="missing"):
         m.generate(pd.Series(pd.to_datetime(["1980-01-01", None])), 0)
+
+
+def test_single_digit_errors_and_adjacent_transpositions_are_caught():
+    days = np.datetime64("1950-01-01") + np.random.default_rng(2).integers(0, 20_000, 300).astype("timedelta64[D]")
+    ids = m.generate(days, 3).tolist()
+    rng = np.random.default_rng(5)
+    for s in ids:
+        i = int(rng.integers(0, 13))
+        wrong = s[:i] + str((int(s[i]) + int(rng.integers(1, 10))) % 10) + s[i + 1:]
+        assert m.validate(wrong) is False, (s, wrong)
+        j = int(rng.integers(0, 12))
+        if s[j] != s[j + 1]:
+            swapped = s[:j] + s[j + 1] + s[j] + s[j + 2:]
+            assert m.validate(swapped) is False, (s, swapped)
