@@ -386,7 +386,7 @@ class CartSynthesizer(Synthesizer):
             rows, y = rows[pick], y[pick]
         if not st.predictors or len(np.unique(y)) < 2 or len(y) < int(self.min_samples_split):
             return _LeafDonors.fit(None, None, y)
-        X = self._X[np.ix_(rows, st.predictors)]
+        X = self._X[np.ix_(rows, np.asarray(st.predictors, dtype=np.intp))]
         seed = int(rng.integers(0, 2**31 - 1))
         common = dict(
             min_samples_leaf=int(self.min_samples_leaf),
@@ -432,13 +432,14 @@ class CartSynthesizer(Synthesizer):
                 keep = np.flatnonzero(~m)
                 vals = np.full(n, np.nan)
                 if len(keep):
-                    sub = Xs[np.ix_(keep, st.predictors)] if model.tree is not None else None
+                    sub = Xs[np.ix_(keep, np.asarray(st.predictors, dtype=np.intp))] if model.tree is not None else None
                     v = model.draw(sub, len(keep), rng)
                     if self.smoothing == "density":
                         v = smooth_density(v, st.y, rng)
                     vals[keep] = v
                 filled = vals.copy()
                 if m.any():
+                    assert enc.values is not None
                     filled[m] = np.nanmin(enc.values) - 1.0
                 Xs[:, j] = filled.astype(np.float32)
                 out[st.column] = enc.decode(vals)

@@ -99,6 +99,7 @@ class RecordPreserving(Synthesizer):
 
     def _fit(self, data: pd.DataFrame) -> None:
         inner = self._inner()
+        self.inner_: Any
         if self.mode == "row_aligned":
             self.inner_ = inner.fit(data)
             return

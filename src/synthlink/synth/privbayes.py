@@ -203,8 +203,8 @@ class PrivBayesSynthesizer(Synthesizer):
             raise ConfigError(f"privbayes: bins must be at least 1, got {self.bins}")
         bounds = dict(self.bounds or {})
         cats = dict(self.categories or {})
-        for where, d in (("bounds", bounds), ("categories", cats)):
-            unknown = [k for k in d if k not in data.columns]
+        for where, given in (("bounds", bounds), ("categories", cats)):
+            unknown = [k for k in given if k not in data.columns]
             if unknown:
                 raise ConfigError(f"privbayes: {where} names unknown column(s) {', '.join(map(repr, unknown))}")
         check_identifier_like(data, "privbayes")

@@ -29,8 +29,8 @@ _PIP = 'pip install "synthlink[sdv]"  (or: pip install sdv)'
 def _import_sdv() -> Any:
     try:
         import sdv  # noqa: F401
-        from sdv.metadata import Metadata  # type: ignore[import-not-found]
-        from sdv.single_table import CTGANSynthesizer, GaussianCopulaSynthesizer  # type: ignore[import-not-found]
+        from sdv.metadata import Metadata
+        from sdv.single_table import CTGANSynthesizer, GaussianCopulaSynthesizer
     except ImportError as e:
         raise MethodUnavailableError(
             f"the SDV adapters need the optional 'sdv' package, which is not installed ({e}); "
