@@ -52,9 +52,12 @@ def test_report_has_no_identifiers_or_records(evil_study):
     html = evil_study.report_path.read_text(encoding="utf-8")
     import pandas as pd
 
-    train = pd.read_parquet(next((evil_study.out / "cache").glob("split-*")) / "train.parquet")
-    leaked = [pid for pid in train["pid"] if pid in html]
+    real = pd.read_csv(evil_study.out.parent / "data.csv")
+    leaked = [pid for pid in real["pid"] if pid in html]
     assert not leaked
+    # the real identifiers do not even reach the working cache: a surrogate key replaces them
+    train = pd.read_parquet(next((evil_study.out / "cache").glob("split-*")) / "train.parquet")
+    assert not set(train["pid"]) & set(real["pid"])
 
 
 def test_report_shows_linkage_against_the_bound(evil_study):

@@ -28,8 +28,9 @@ def _split_duckdb(path: str | Path) -> tuple[Path, str | None]:
     return Path(s), None
 
 
-def read_table(path: str | Path, *, table: str | None = None) -> pd.DataFrame:
-    """Read a CSV, Parquet or DuckDB table (``file.duckdb::table``), chosen by the file suffix."""
+def read_table(path: str | Path, *, table: str | None = None, na_values: list[str] | None = None) -> pd.DataFrame:
+    """Read a CSV, Parquet or DuckDB table (``file.duckdb::table``), chosen by the file suffix.
+    ``na_values``: extra CSV markers of a missing value (for example ``N`` in the ACS excerpts)."""
     p, t = _split_duckdb(path)
     table = table or t
     if not p.exists():
@@ -42,7 +43,7 @@ def read_table(path: str | Path, *, table: str | None = None) -> pd.DataFrame:
             if p.stat().st_size == 0:
                 raise InputError(f"{p}: the file is empty")
             try:
-                df = pd.read_csv(p, low_memory=False)
+                df = pd.read_csv(p, low_memory=False, na_values=na_values)
             except UnicodeDecodeError as e:
                 raise InputError(f"{p}: not valid UTF-8 text ({e.reason} at byte {e.start}); "
                                  "re-encode the file as UTF-8") from None

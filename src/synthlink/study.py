@@ -92,9 +92,26 @@ def load_data(cfg: StudyConfig) -> tuple[pd.DataFrame, str]:
         return population(n, seed), stage_key("demo", n, seed)
     path = cfg.base_dir / str(d["path"])
     table = d.get("table")
-    df = read_table(path, table=table)
+    df = read_table(path, table=table, na_values=d.get("na_values"))
+    add_id = d.get("add_identifier")
+    if add_id:
+        # data without an identifier (public excerpts): number the rows; the name must be new
+        if add_id in df.columns:
+            raise ConfigError(f"'data.add_identifier': column '{add_id}' already exists in {path}")
+        df.insert(0, str(add_id), [f"R{i:08d}" for i in range(len(df))])
     st = path.stat()
-    return df, stage_key("file", str(path.resolve()), st.st_size, st.st_mtime_ns, table)
+    return df, stage_key("file", str(path.resolve()), st.st_size, st.st_mtime_ns, table, d.get("na_values"), add_id)
+
+
+def surrogate_identifier(df: pd.DataFrame, identifier: str, seed: int) -> pd.DataFrame:
+    """Replace the real identifier by a random surrogate key (a seeded permutation of row numbers).
+
+    The study only needs a key that is the same for one person in every part (for the identifier
+    join and the truth); the real identifier never reaches the cache, the metrics or the report."""
+    out = df.copy()
+    perm = np.random.default_rng([seed, 0x5EED]).permutation(len(df))
+    out[identifier] = pd.Series([f"S{i:09d}" for i in perm], index=df.index, dtype="object")
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,6 +179,7 @@ class Study:
 
         df, data_key = _timed(timings, "data")(lambda: load_data(cfg))
         cfg.plan.validate(df, where=str(cfg.data.get("path", "demo population")))
+        df = surrogate_identifier(df, cfg.plan.identifier, seed=cfg.seeds[0])
 
         tasks = self._plan_tasks()
         seeds_out = []
