@@ -198,18 +198,18 @@ def as_labels(s: pd.Series) -> np.ndarray:
     are written without the decimal part, so an integer column that became float when a linkage
     left rows unlinked (1.0) still matches train (1)."""
     n = len(s)
-    na = s.isna().to_numpy()
     out = np.full(n, NA_LABEL, dtype=object)
-    if (~na).any():
-        v = s[~na]
-        if pd.api.types.is_numeric_dtype(v) and not pd.api.types.is_bool_dtype(v):
-            f = v.to_numpy(dtype=float)
-            if np.all(np.mod(f, 1) == 0):
-                out[~na] = f.astype(np.int64).astype(str)
-            else:
-                out[~na] = f.astype(str)
-        else:
-            out[~na] = v.astype(str).to_numpy(dtype=object)
+    codes, uniques = pd.factorize(s)  # missing values get code -1
+    if len(uniques) == 0:
+        return out
+    u = pd.Series(uniques)
+    if pd.api.types.is_numeric_dtype(u) and not pd.api.types.is_bool_dtype(u):
+        f = u.to_numpy(dtype=float)
+        names = f.astype(np.int64).astype(str) if np.all(np.mod(f, 1) == 0) else f.astype(str)
+    else:
+        names = u.astype(str).to_numpy(dtype=object)
+    ok = codes >= 0
+    out[ok] = np.asarray(names, dtype=object)[codes[ok]]
     return out
 
 
