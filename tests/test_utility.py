@@ -373,3 +373,28 @@ def test_on_demo_population() -> None:
     json.dumps(r, allow_nan=False)
     assert r["errors"] == [], r["errors"]
     assert r["summary"]["cross_assoc_diff_mean_synthetic"] > r["summary"]["cross_assoc_diff_mean_control"]
+
+
+def test_unlinked_rows_and_no_control(data: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    """J* as reconstruct() leaves it: unlinked rows carry missing values for the other part, an
+    integer column turned float, bookkeeping columns; and no control set."""
+    train, _ = data
+    syn = train.copy()
+    syn.loc[:299, ["wage", "employed"]] = np.nan          # left-only rows
+    syn["isced"] = syn["isced"].astype(float)
+    syn.loc[300:449, "isced"] = np.nan                    # right-only rows
+    syn["_link_status"] = "linked"
+    r = U.utility_report(train, None, syn, part_columns=PARTS, common=COMMON, identifier="pid",
+                         questions=["np.log(wage) ~ C(isced) + age"], seed=0, max_rows=2000)
+    json.dumps(r, allow_nan=False)
+    assert r["errors"] == []
+    assert "_link_status" not in {c["name"] for c in r["columns"]}
+    tv = {u["column"]: u["synthetic"] for u in r["univariate"] if u["measure"] == "tvd"}
+    # the only change in each column is its missing share: TVD = that share
+    assert tv["employed"] == pytest.approx(300 / len(train))
+    assert tv["isced"] == pytest.approx(150 / len(train))
+    assert tv["sex"] == 0.0
+    # the linked rows still carry the true pairs: associations on complete pairs barely move
+    assert r["summary"]["cross_assoc_diff_mean_synthetic"] < 0.03
+    assert r["questions"][0]["fits"]["synthetic"]["nobs"] == len(train) - 450
+    assert r["summary"]["utility_score_control"] is None

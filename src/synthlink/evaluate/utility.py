@@ -108,6 +108,11 @@ METRICS: dict[str, tuple[str, float | None, float | None, str]] = {
                         "same interval, 0 = touching, negative = apart."),
     "std_diff_mean_abs": ("min", 0.0, None, "Mean absolute standardized coefficient difference "
                           "(synthpop compare.fit): (b_compared - b_train) / se_train."),
+    "utility_score": ("max", 0.0, 1.0, "Summary for a privacy-utility plot: 1 - assoc_diff_mean "
+                      "(the mean absolute association difference from train over all pairs of "
+                      "columns). Reported for J* and for control (the sampling-noise ceiling)."),
+    "cross_utility_score": ("max", 0.0, 1.0, "As utility_score over cross-part pairs only: "
+                            "1 - cross_assoc_diff_mean, what linkage must preserve."),
     "ml_accuracy": ("max", 0.0, 1.0, "Accuracy on control of a gradient-boosting classifier for the "
                     "target, trained on the named table."),
     "ml_roc_auc": ("max", 0.0, 1.0, "ROC AUC on control (one-vs-rest, weighted by class share for "
@@ -115,6 +120,10 @@ METRICS: dict[str, tuple[str, float | None, float | None, str]] = {
     "ml_r2": ("max", None, 1.0, "R^2 on control of a gradient-boosting regressor for the target, "
               "trained on the named table."),
 }
+
+
+#: metrics that describe train and the split design rather than the compared table
+DESIGN_METRICS = {"ci_gap_mean", "frechet_width_mean"}
 
 
 def metric(name: str, value: float | None, *, label: str | None = None, **details: Any) -> Metric:
@@ -1260,10 +1269,16 @@ def _utility_report(
     for m in metrics:
         if "[" in m.name:
             continue
-        s[f"{m.name}_synthetic"] = m.value
+        design = m.name in DESIGN_METRICS  # a property of train and the split, not of J*
+        s[m.name if design else f"{m.name}_synthetic"] = m.value
         for ref in ("control", "train", "unconditional"):
             if ref in m.details:
                 s[f"{m.name}_{ref}"] = m.details[ref]
+    # one number per table for a privacy-utility plot: 1 - mean |association difference|
+    for key, src in (("utility_score", "assoc_diff_mean"), ("cross_utility_score", "cross_assoc_diff_mean")):
+        for name in ("synthetic", "control"):
+            v = s.get(f"{src}_{name}")
+            s[f"{key}_{name}"] = None if v is None else 1.0 - v
     for qr in qs:
         if isinstance(qr, dict) and "fits" in qr:
             for name, fit in qr["fits"].items():
