@@ -31,9 +31,9 @@ def test_identical_distributions_give_s_pmse_near_synthpop_null() -> None:
     rng = np.random.default_rng(0)
     def draw(n: int) -> pd.DataFrame:
         return pd.DataFrame({"a": rng.normal(size=n), "g": rng.choice(list("xyz"), n)})
-    vals = [pmse(draw(500), draw(500), model="logit", maxorder=0)["s_pmse"] for _ in range(40)]
-    assert 1.5 < np.mean(vals) < 2.5  # chi2(3) * 2/3: mean 2, sd of the mean 0.26
-    cart = [pmse(draw(300), draw(300), model="cart", nperms=10, seed=s)["s_pmse"] for s in range(5)]
+    vals = [pmse(draw(200), draw(200), model="logit", maxorder=0)["s_pmse"] for _ in range(25)]
+    assert 1.3 < np.mean(vals) < 2.7  # chi2(3) * 2/3: mean 2, sd of the mean 0.33
+    cart = [pmse(draw(200), draw(200), model="cart", nperms=10, seed=s)["s_pmse"] for s in range(4)]
     assert 1.0 < np.mean(cart) < 3.0
 
 
