@@ -74,7 +74,7 @@ def _comparison(col: str, kind: str, thresholds: Sequence[float] = (1, 2)) -> An
     import splink.comparison_library as cl
 
     if kind == "numeric":
-        levels = [cll.NullLevel(col), cll.ExactMatchLevel(col)]
+        levels: list[Any] = [cll.NullLevel(col), cll.ExactMatchLevel(col)]
         levels += [cll.AbsoluteDifferenceLevel(col, t) for t in thresholds]
         levels.append(cll.ElseLevel())
         return cl.CustomComparison(levels, output_column_name=col, comparison_description=f"{col} numeric")
@@ -365,14 +365,14 @@ class ProbabilisticLinker(Linker):
         from splink import Linker as SplinkLinker
         from splink import SettingsCreator, block_on
 
-        comps = []
+        comps: list[Any] = []
         for c in self.on_:
             k = self.kinds_[c]
             if isinstance(k, (list, tuple)):
                 comps.append(_comparison(c, "numeric", k))
             else:
                 comps.append(_comparison(c, k))
-        rules = [block_on(*b) for b in self.blocking_ if b] or ["1=1"]
+        rules: list[Any] = [block_on(*b) for b in self.blocking_ if b] or ["1=1"]
         settings = SettingsCreator(
             link_type="link_only", comparisons=comps, blocking_rules_to_generate_predictions=rules,
             probability_two_random_records_match=prior, unique_id_column_name=_UID,
@@ -478,7 +478,8 @@ class ProbabilisticLinker(Linker):
             lap("predict")
             gcols = [f"mw_{c}" for c in self.on_]
             t = pred.physical_name
-            wrong_side = con.execute(f"SELECT count(*) FROM {t} WHERE source_dataset_l <> '{_SRC_L}'").fetchone()[0]
+            row = con.execute(f"SELECT count(*) FROM {t} WHERE source_dataset_l <> '{_SRC_L}'").fetchone()
+            wrong_side = row[0] if row else 0
             if wrong_side:  # Splink orders link_only pairs by source name; part_l < part_r
                 raise RuntimeError("probabilistic: unexpected pair orientation in Splink's predictions")
             res = con.execute(f"SELECT {_UID}_l, {_UID}_r, match_weight FROM {t}").fetchnumpy()
