@@ -12,6 +12,8 @@ _REGISTRY: dict[str, str] = {
     "identifier": "synthlink.link.identifier:IdentifierLinker",
     "exact": "synthlink.link.exact:ExactLinker",
     "distance": "synthlink.link.distance:DistanceLinker",
+    "propensity": "synthlink.link.propensity:PropensityLinker",
+    "hotdeck": "synthlink.link.hotdeck:HotDeckLinker",
     "probabilistic": "synthlink.link.probabilistic:ProbabilisticLinker",
 }
 

@@ -21,6 +21,11 @@ import pandas as pd
 from synthlink.errors import InputError
 
 
+class UnsuitableMethodWarning(UserWarning):
+    """A linkage method ran but cannot identify individuals on these data (its links are no
+    better than random pairing); the same text is added to ``Links.warnings``."""
+
+
 @dataclass
 class Links:
     """Pairs of row positions ``left``/``right`` with a ``score`` (higher = more likely a match).

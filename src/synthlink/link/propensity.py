@@ -1,0 +1,289 @@
+"""Propensity score matching between two parts.
+
+The two parts are stacked (left labelled 0, right labelled 1) and a model of part membership is
+fitted on the common variables (logistic regression by default; ``model="tree"`` for histogram
+gradient boosting, ``"forest"`` for a random forest). Records are then matched one-to-one on the
+logit of the score, without replacement, within a caliper (default 0.2 standard deviations of
+the pooled logit, Austin 2011), nearest pairs first (the ``m.order = "closest"`` order of R's
+MatchIt): in one dimension the closest remaining pair is always adjacent in the sorted order, so
+each round matches every adjacent cross-part pair whose gap is a local minimum, all at once
+(sort based, no N x N matrix). Exact ties are broken at random (seeded).
+
+What it can and cannot do
+    A propensity score is a *balancing* score: it makes the matched groups alike on the common
+    variables (standardized mean differences near 0), it does not identify persons. When both
+    parts come from the same population (the usual case in record linkage: the same people seen
+    by two institutions) the model cannot tell the parts apart (AUC near 0.5), and a record's
+    neighbour on the score is, beyond records with exactly the same common values, an arbitrary
+    person. The linker then reports ``suitable_for_record_linkage: False`` with the reason, adds a
+    plain-language warning to ``Links.warnings`` and emits an :class:`UnsuitableMethodWarning`.
+
+Diagnostics
+    ``auc`` (cross-validated, ``cv`` folds grouped by profile so that records with identical
+    common values never sit on both sides of a split), ``score_sd`` / ``score_iqr`` (of the probability),
+    ``logit_sd``, ``caliper`` (absolute, on the logit), ``share_ties`` (records whose exact score
+    occurs in the other part), ``share_pairs_same_score``, ``smd_before`` / ``smd_after`` (per
+    variable; the largest absolute level difference for categorical ones),
+    ``suitable_for_record_linkage`` and ``reason``.
+"""
+
+from __future__ import annotations
+
+import warnings as _warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthlink.errors import ConfigError
+from synthlink.link.base import Linker, Links, UnsuitableMethodWarning, common_columns
+from synthlink.link.distance import _CATEGORICAL, _kind_of, joint_codes
+
+MODELS = ("logistic", "tree", "forest")
+
+
+def _design(stacked: pd.DataFrame, cols: Sequence[str], kinds: Mapping[str, str]) -> tuple[np.ndarray, dict[str, list[int]]]:
+    """Model matrix: numeric/ordinal standardized (missing -> 0 plus an indicator), categorical
+    one-hot with missing as a level. Returns the matrix and the columns belonging to each variable."""
+    blocks: list[np.ndarray] = []
+    owner: dict[str, list[int]] = {}
+    at = 0
+    for c in cols:
+        s = stacked[c]
+        kind = _kind_of(s, kinds.get(c))
+        if kind == _CATEGORICAL:
+            col = s.astype("float64") if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s) else s.astype("object")
+            codes, uniq = pd.factorize(col, use_na_sentinel=False)
+            m = np.zeros((len(s), len(uniq)), dtype=np.float64)
+            m[np.arange(len(s)), codes] = 1.0
+        else:
+            if pd.api.types.is_datetime64_any_dtype(s):
+                v = (s - pd.Timestamp("1970-01-01")).dt.days.astype("float64").to_numpy()
+            elif isinstance(s.dtype, pd.CategoricalDtype):
+                v = s.cat.codes.to_numpy().astype(np.float64)
+                v[v < 0] = np.nan
+            else:
+                v = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
+            miss = np.isnan(v)
+            sd = float(np.nanstd(v)) if (~miss).any() else 0.0
+            mu = float(np.nanmean(v)) if (~miss).any() else 0.0
+            z = np.where(miss, 0.0, (v - mu) / sd if sd > 0 else 0.0)
+            m = z[:, None] if not miss.any() else np.column_stack([z, miss.astype(np.float64)])
+        blocks.append(m)
+        owner[c] = list(range(at, at + m.shape[1]))
+        at += m.shape[1]
+    return np.hstack(blocks), owner
+
+
+def standardized_differences(X: np.ndarray, group: np.ndarray, owner: Mapping[str, list[int]]) -> dict[str, float]:
+    """Per variable, the largest absolute standardized mean difference over its model columns
+    (pooled SD: sqrt((var0 + var1) / 2))."""
+    a, b = X[group == 0], X[group == 1]
+    out: dict[str, float] = {}
+    if len(a) == 0 or len(b) == 0:
+        return {c: float("nan") for c in owner}
+    ma, mb = a.mean(axis=0), b.mean(axis=0)
+    sd = np.sqrt((a.var(axis=0) + b.var(axis=0)) / 2)
+    smd = np.where(sd > 0, (ma - mb) / np.where(sd > 0, sd, 1.0), 0.0)
+    for c, idx in owner.items():
+        out[c] = float(np.max(np.abs(smd[idx])))
+    return out
+
+
+def match_on_score(sl: np.ndarray, sr: np.ndarray, caliper: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """One-to-one matching of two score vectors, closest pairs first, without replacement,
+    within ``caliper`` (``inf`` = none). Exact ties are broken at random.
+
+    Returns (left positions, right positions, absolute gaps, rounds)."""
+    n_l, n_r = len(sl), len(sr)
+    vals = np.concatenate([sl, sr]).astype(np.float64)
+    lab = np.concatenate([np.zeros(n_l, np.int8), np.ones(n_r, np.int8)])
+    ids = np.concatenate([np.arange(n_l), np.arange(n_r)])
+    order = np.lexsort((rng.random(len(vals)), vals))
+    v, lab, ids = vals[order], lab[order], ids[order]
+    out_l, out_r, out_g = [], [], []
+    rounds = 0
+    while len(v) >= 2:
+        g = np.diff(v)
+        valid = (lab[1:] != lab[:-1]) & (g <= caliper)
+        idx = np.flatnonzero(valid)
+        if len(idx) == 0:
+            break
+        rounds += 1
+        rk = np.full(len(g), np.inf)
+        rk[idx[np.lexsort((rng.random(len(idx)), g[idx]))]] = np.arange(len(idx))
+        before = np.concatenate([[np.inf], rk[:-1]])
+        after = np.concatenate([rk[1:], [np.inf]])
+        i = np.flatnonzero(valid & (rk < before) & (rk < after))
+        a, b = i, i + 1
+        a_left = lab[a] == 0
+        out_l.append(np.where(a_left, ids[a], ids[b]))
+        out_r.append(np.where(a_left, ids[b], ids[a]))
+        out_g.append(g[i])
+        keep = np.ones(len(v), bool)
+        keep[a] = False
+        keep[b] = False
+        v, lab, ids = v[keep], lab[keep], ids[keep]
+    if not out_l:
+        return np.array([], np.int64), np.array([], np.int64), np.array([], np.float64), rounds
+    return np.concatenate(out_l), np.concatenate(out_r), np.concatenate(out_g), rounds
+
+
+class PropensityLinker(Linker):
+    """Propensity score matching on the common variables (see module docstring).
+
+    Parameters
+    ----------
+    on: linking variables (default: every column both parts share).
+    model: ``"logistic"`` (default), ``"tree"`` (histogram gradient boosting) or ``"forest"``.
+    caliper: maximum gap on the logit, in standard deviations of the pooled logit (0.2 as in
+        Austin 2011); ``None`` for no caliper.
+    cv: folds for the cross-validated AUC.
+    min_auc, max_ties: thresholds of ``suitable_for_record_linkage``.
+    kinds: override inferred variable kinds.
+    """
+
+    name = "propensity"
+    summary = "propensity score of part membership, 1:1 nearest on the logit with a caliper"
+
+    def __init__(
+        self,
+        on: Sequence[str] | None = None,
+        model: str = "logistic",
+        caliper: float | None = 0.2,
+        cv: int = 5,
+        min_auc: float = 0.6,
+        max_ties: float = 0.5,
+        kinds: Mapping[str, str] | None = None,
+    ) -> None:
+        self.on = on
+        self.model = model
+        self.caliper = caliper
+        self.cv = cv
+        self.min_auc = min_auc
+        self.max_ties = max_ties
+        self.kinds = kinds
+
+    def _fit(self, left: pd.DataFrame, right: pd.DataFrame) -> None:
+        if self.model not in MODELS:
+            raise ConfigError(f"propensity: unknown model '{self.model}' (use one of {', '.join(MODELS)})")
+        if self.caliper is not None and not float(self.caliper) > 0:
+            raise ConfigError(f"propensity: caliper must be > 0 (in SD of the logit) or None, got {self.caliper}")
+        if int(self.cv) < 2:
+            raise ConfigError(f"propensity: cv must be at least 2, got {self.cv}")
+        cols = common_columns(left, right, list(self.on) if self.on is not None else None)
+        stacked = pd.concat([left[cols], right[cols]], ignore_index=True)
+        self.columns_ = cols
+        self.X_, self.owner_ = _design(stacked, cols, dict(self.kinds or {}))
+        self.y_ = np.concatenate([np.zeros(len(left), np.int8), np.ones(len(right), np.int8)])
+        gl, gr = joint_codes([stacked], len(left))
+        self.groups_ = np.concatenate([gl, gr])
+
+    def _estimator(self, seed: int) -> Any:
+        if self.model == "logistic":
+            from sklearn.linear_model import LogisticRegression
+
+            return LogisticRegression(max_iter=1000)
+        if self.model == "tree":
+            from sklearn.ensemble import HistGradientBoostingClassifier
+
+            return HistGradientBoostingClassifier(random_state=seed)
+        from sklearn.ensemble import RandomForestClassifier
+
+        return RandomForestClassifier(n_estimators=200, min_samples_leaf=20, n_jobs=2, random_state=seed)
+
+    def link(self, seed: int = 0) -> Links:
+        from sklearn.metrics import roc_auc_score
+        from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
+
+        rng = np.random.default_rng(seed)
+        X, y = self.X_, self.y_
+        n_l, n_r = len(self.left_), len(self.right_)
+        n_groups = len(np.unique(self.groups_))
+        if n_groups >= int(self.cv):
+            # records with identical common values stay in one fold: with ordinary folds the same
+            # profiles sit on both sides of every split and the AUC of a null model falls below 0.5
+            folds: Any = GroupKFold(n_splits=int(self.cv), shuffle=True, random_state=seed)
+            auc_method = f"{int(self.cv)}-fold cross-validated, folds grouped by profile"
+            groups: np.ndarray | None = self.groups_
+        else:
+            folds = StratifiedKFold(n_splits=min(int(self.cv), n_l, n_r), shuffle=True, random_state=seed)
+            auc_method = f"{folds.get_n_splits()}-fold cross-validated"
+            groups = None
+        cv_p = cross_val_predict(self._estimator(seed), X, y, cv=folds, groups=groups, method="predict_proba")[:, 1]
+        auc = float(roc_auc_score(y, cv_p))
+        est = self._estimator(seed).fit(X, y)
+        p = est.predict_proba(X)[:, 1]
+        pc = np.clip(p, 1e-9, 1 - 1e-9)
+        logit = np.round(np.log(pc / (1 - pc)), 10)  # identical records -> identical scores
+        sl, sr = logit[:n_l], logit[n_l:]
+        logit_sd = float(np.std(logit))
+        caliper = float(self.caliper) * logit_sd if self.caliper is not None else np.inf
+        li, rj, gap, rounds = match_on_score(sl, sr, caliper, rng)
+        if np.isfinite(caliper) and caliper > 0:
+            score = 1.0 - gap / caliper
+        else:
+            score = 1.0 / (1.0 + gap)
+
+        # diagnostics
+        ul, ur = np.unique(sl), np.unique(sr)
+        tie_l = np.isin(sl, ur)
+        tie_r = np.isin(sr, ul)
+        share_ties = float((tie_l.sum() + tie_r.sum()) / (n_l + n_r))
+        matched_X = np.vstack([X[li], X[n_l + rj]])
+        matched_g = np.concatenate([np.zeros(len(li)), np.ones(len(rj))])
+        smd_before = standardized_differences(X, y, self.owner_)
+        smd_after = standardized_differences(matched_X, matched_g, self.owner_)
+        q75, q25 = np.percentile(p, [75, 25])
+        suitable, reason = self._suitability(auc, share_ties)
+        diag: dict[str, Any] = {
+            "columns": list(self.columns_),
+            "model": self.model,
+            "auc": auc,
+            "auc_method": auc_method,
+            "score_sd": float(np.std(p)),
+            "score_iqr": float(q75 - q25),
+            "logit_sd": logit_sd,
+            "caliper": caliper if np.isfinite(caliper) else None,
+            "caliper_sd": self.caliper,
+            "share_ties": share_ties,
+            "share_pairs_same_score": float((gap == 0).mean()) if len(gap) else 0.0,
+            "pairs": int(len(li)),
+            "share_unlinked_left": 1 - len(li) / n_l,
+            "matching_rounds": rounds,
+            "smd_before": smd_before,
+            "smd_after": smd_after,
+            "max_abs_smd_before": max(smd_before.values()) if smd_before else None,
+            "max_abs_smd_after": max(smd_after.values()) if smd_after else None,
+            "suitable_for_record_linkage": suitable,
+            "reason": reason,
+            "one_to_one": True,
+        }
+        warns: list[str] = []
+        if not suitable:
+            msg = (f"propensity matching is not suitable for record linkage here: {reason} "
+                   "Propensity matching balances the two groups on the common variables but cannot "
+                   "identify individuals: beyond records that share exactly the same common values, "
+                   "each record is paired with an essentially random person of the other part.")
+            warns.append(msg)
+            _warnings.warn(msg, UnsuitableMethodWarning, stacklevel=2)
+        pairs = pd.DataFrame({"left": li, "right": rj, "score": score})
+        return Links(pairs, n_l, n_r, self.name, one_to_one=True, diagnostics=diag, warnings=warns)
+
+    def _suitability(self, auc: float, share_ties: float) -> tuple[bool, str]:
+        problems = []
+        if auc < float(self.min_auc):
+            problems.append(
+                f"the model cannot tell the two parts apart (cross-validated AUC {auc:.3f}, "
+                f"below {float(self.min_auc):.2f}; 0.5 is chance), so both parts come from the same "
+                "population and the score carries no information about who is who.")
+        if share_ties > float(self.max_ties):
+            problems.append(
+                f"{share_ties:.0%} of the records share their exact score with a record of the other "
+                "part, so the score cannot separate them.")
+        if problems:
+            return False, " ".join(problems)
+        return True, (f"the score separates the parts (cross-validated AUC {auc:.3f}) and few records "
+                      f"share a score ({share_ties:.0%}); note that it summarises the common variables "
+                      "in one number, so different persons with equal scores stay interchangeable.")
