@@ -95,6 +95,17 @@ def test_common_defaults_to_unplaced_shared_columns(files: dict[str, Path]) -> N
     assert res.exit_code == 0, res.output
     m = json.loads(out.read_text(encoding="utf-8"))
     assert m["inputs"]["common"] == ["sex", "age"]
+    # an undeclared identifier is not taken for a common variable
+    out3 = files["dir"] / "m3.json"
+    res = runner.invoke(app, [
+        "evaluate", "--train", str(files["train"]), "--control", str(files["control"]),
+        "--synthetic", str(files["synthetic"]), "--part-columns", "edu=isced",
+        "--part-columns", "work=wage,employed", "--out", str(out3),
+    ])
+    assert res.exit_code == 0, res.output
+    m3 = json.loads(out3.read_text(encoding="utf-8"))
+    assert m3["inputs"]["common"] == ["sex", "age"]
+    assert m3["inputs"]["not_common_unique_keys"] == ["pid"]
 
 
 def test_bad_inputs_exit_2_with_one_line(files: dict[str, Path]) -> None:

@@ -12,7 +12,8 @@ A measure that fails is recorded as an error entry; the rest still runs.
 name: ...}`` (a top-level mapping with a ``questions`` key is accepted too).
 
 Without ``--common``, the common variables are the columns train and synthetic share that are in
-no part, are not the ``--identifier`` and do not start with ``_link``.
+no part, are not the ``--identifier``, do not start with ``_link`` and are not a key (a
+non-float column with a distinct value on every train row: an identifier nobody declared).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 
 from synthlink.errors import ConfigError, InputError
@@ -133,9 +135,15 @@ def run_evaluate(train_path: Path, control_path: Path, synthetic_path: Path, out
             if identifier in cols:
                 raise ConfigError(f"--part-columns: part '{p}' lists the identifier '{identifier}'")
     placed = {c for cols in part_columns.values() for c in cols}
-    if not common:
+    common = list(common or [])
+    skipped: list[str] = []
+    if not common and part_columns:
         common = [c for c in train.columns if c in synthetic.columns and c not in placed
-                  and c != identifier and not str(c).startswith("_link")] if part_columns else []
+                  and c != identifier and not str(c).startswith("_link")]
+        # a column with a distinct value on every row is a key, not a common variable
+        skipped = [c for c in common if len(train) > 1 and train[c].nunique(dropna=False) == len(train)
+                   and not pd.api.types.is_float_dtype(train[c])]
+        common = [c for c in common if c not in skipped]
     for c in common:
         if c in placed:
             raise ConfigError(f"--common: column '{c}' is also listed in --part-columns")
@@ -157,6 +165,7 @@ def run_evaluate(train_path: Path, control_path: Path, synthetic_path: Path, out
             "baseline": None if baseline is None else {"file": baseline_path.name, "rows": len(baseline)},  # type: ignore[union-attr]
             "part_columns": part_columns, "common": common, "target": target, "seed": seed,
             "questions": questions or [],
+            "not_common_unique_keys": skipped,
         },
     }
     write_json(result, out)
