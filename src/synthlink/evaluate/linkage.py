@@ -75,3 +75,153 @@ def uniqueness_bound_metric(df: pd.DataFrame, columns: Sequence[str]) -> Metric:
         "accuracy any method that sees only these variables can expect",
         details={"columns": list(columns)},
     )
+
+
+# -- baseline figures: ties, per-block bound, expected bound, metric list ------------------------
+
+def share_ties(links: Links) -> float | None:
+    """Share of links chosen among equally good candidates, as the method reports it
+    (``diagnostics['share_ties']``); ``None`` when the method does not report it."""
+    v = links.diagnostics.get("share_ties")
+    return float(v) if v is not None else None
+
+
+def uniqueness_bound_by_block(
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    block: str | Sequence[str],
+    bins: Mapping[str, int | Sequence[float]] | None = None,
+) -> pd.DataFrame:
+    """The uniqueness bound within each block (value of ``block``; missing is a block of its own):
+    one row per block with ``records``, ``distinct`` (combinations of ``columns``) and ``bound``
+    (distinct / records), sorted by block size (largest first). The overall bound is the
+    record-weighted mean of the block bounds when ``block`` is among ``columns``."""
+    block_cols = [block] if isinstance(block, str) else list(block)
+    cols = list(dict.fromkeys([*block_cols, *columns]))
+    d = discretise(df[cols], bins)
+    keys = d[block_cols].astype("object").fillna("<missing>")
+    rows = d.assign(**{f"__b{i}": keys[c].astype(str) for i, c in enumerate(block_cols)})
+    bcols = [f"__b{i}" for i in range(len(block_cols))]
+    distinct = rows.drop_duplicates(subset=cols).groupby(bcols, dropna=False).size()
+    size = rows.groupby(bcols, dropna=False).size()
+    out = pd.DataFrame({"records": size, "distinct": distinct.reindex(size.index).fillna(0).astype(int)})
+    out["bound"] = out["distinct"] / out["records"]
+    out = out.reset_index().rename(columns={f"__b{i}": c for i, c in enumerate(block_cols)})
+    return out.sort_values("records", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def expected_bound(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    truth: pd.DataFrame,
+    columns: Sequence[str],
+) -> float:
+    """Expected one-to-one accuracy of the best use of exact agreement on ``columns``, for parts
+    that may cover different people or disagree (recording noise).
+
+    Within a cell of equal values holding ``a`` left and ``b`` right records, ``min(a, b)`` random
+    one-to-one pairs give a given true pair probability ``1 / max(a, b)``; true pairs whose values
+    disagree cannot be found this way. The sum over true pairs, divided by the number of true
+    pairs (the denominator of the accuracy in :func:`linkage_quality`), is the figure. With the
+    same people and no noise it equals :func:`uniqueness_bound`. Missing is a value of its own.
+    """
+    from synthlink.link.distance import joint_codes
+
+    n_true = len(truth)
+    if n_true == 0:
+        return 0.0
+    cols = list(columns)
+    both = pd.concat([left[cols], right[cols]], ignore_index=True)
+    lc, rc = joint_codes([both], len(left))
+    a = np.bincount(lc, minlength=int(max(lc.max(initial=0), rc.max(initial=0))) + 1)
+    b = np.bincount(rc, minlength=len(a))
+    tl = lc[truth["left"].to_numpy()]
+    tr = rc[truth["right"].to_numpy()]
+    agree = tl == tr
+    p = np.zeros(n_true)
+    p[agree] = 1.0 / np.maximum(a[tl[agree]], b[tl[agree]])
+    return float(p.sum() / n_true)
+
+
+def baseline_metrics(
+    links: Links,
+    truth: pd.DataFrame,
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    cols: Sequence[str],
+) -> list[Metric]:
+    """The baseline figures of one linkage run on the original split (truth known).
+
+    ===================== ====== ======== ====================================================
+    name                  goal   range    meaning
+    ===================== ====== ======== ====================================================
+    precision             max    [0, 1]   share of proposed pairs that are true pairs
+    recall                max    [0, 1]   share of true pairs among the proposed pairs
+    f1                    max    [0, 1]   harmonic mean of precision and recall
+    accuracy              max    [0, 1]   true pairs kept after resolving to one-to-one /
+                                          true pairs (the figure compared with the bound)
+    share_unlinked_left   none   [0, 1]   left records without a link after resolution
+    share_ties            min    [0, 1]   links chosen among equally good candidates
+                                          (method's own count; absent if not reported)
+    uniqueness_bound      none   [0, 1]   distinct combinations of ``cols`` / records of the
+                                          left part
+    expected_bound        none   [0, 1]   expected accuracy of random one-to-one pairing within
+                                          cells of equal values, given coverage and noise
+    accuracy_vs_bound     max    [0, ~1]  accuracy / expected_bound: 1 = as good as the data
+                                          allow (can exceed 1 slightly by chance, or when a
+                                          method uses near agreement where values are noisy)
+    ===================== ====== ======== ====================================================
+    Each metric is computed inside :func:`safe_metric`: a failure becomes an error entry.
+    """
+    from synthlink.evaluate.metric import safe_metric
+
+    group = "linkage"
+    out: list[Metric] = []
+    q: dict[str, float] = {}
+
+    def _quality() -> list[Metric]:
+        q.update(linkage_quality(links, truth))
+        return [
+            Metric("precision", q["precision"], "max", 0.0, 1.0, group=group,
+                   description="share of proposed pairs that are true pairs",
+                   details={"true_positives": q["true_positives"], "pairs": q["pairs"]}),
+            Metric("recall", q["recall"], "max", 0.0, 1.0, group=group,
+                   description="share of true pairs found among the proposed pairs",
+                   details={"true_pairs": q["true_pairs"]}),
+            Metric("f1", q["f1"], "max", 0.0, 1.0, group=group,
+                   description="harmonic mean of precision and recall"),
+            Metric("accuracy", q["accuracy"], "max", 0.0, 1.0, group=group,
+                   description="true pairs kept after resolving the links to one-to-one, divided by "
+                   "the number of true pairs"),
+            Metric("share_unlinked_left", q["share_unlinked_left"], "none", 0.0, 1.0, group=group,
+                   description="left records left without a link after one-to-one resolution"),
+        ]
+
+    out += safe_metric("linkage_quality", group, _quality)
+    ties = share_ties(links)
+    if ties is not None:
+        out.append(Metric("share_ties", ties, "min", 0.0, 1.0, group=group,
+                          description="share of links chosen among equally good candidates (as reported "
+                          "by the method): such links are right only by chance",
+                          details={"method": links.method}))
+    out += safe_metric("uniqueness_bound", group, lambda: uniqueness_bound_metric(left, cols))
+    eb: dict[str, float] = {}
+
+    def _expected() -> Metric:
+        eb["v"] = expected_bound(left, right, truth, cols)
+        return Metric("expected_bound", eb["v"], "none", 0.0, 1.0, group=group,
+                      description="expected accuracy of random one-to-one pairing within cells of equal "
+                      "values of the linking variables, given the parts' coverage and noise",
+                      details={"columns": list(cols)})
+
+    out += safe_metric("expected_bound", group, _expected)
+
+    def _ratio() -> Metric:
+        if "accuracy" not in q or not eb.get("v"):
+            raise ValueError("accuracy or expected bound unavailable")
+        return Metric("accuracy_vs_bound", q["accuracy"] / eb["v"], "max", 0.0, None, group=group,
+                      description="accuracy divided by the expected bound: 1 means as good as the "
+                      "linking variables allow")
+
+    out += safe_metric("accuracy_vs_bound", group, _ratio)
+    return out
