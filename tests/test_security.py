@@ -1,0 +1,279 @@
+"""Security (issue 7): reports, logs and metrics never contain real identifiers or real records, and
+pseudonymisation keys never reach an output.
+
+One small study runs end to end through the command line (``synthlink run``) on the demo
+population written to CSV. Then every output is searched:
+
+* real identifiers (matricules of all persons, train and control): in every file under the output
+  folder, the stage cache included (the study replaces the identifier by a surrogate key when it
+  loads the data, so no real identifier may reach even the working area), in the captured logs and
+  in the command-line output;
+* complete real records: in the shareable files (``report.html``, ``metrics.json``,
+  ``results.parquet``), the logs and the command-line output. A record is searched as the sequence
+  of its values (the whole training row, the row of the joint table without the identifier, and
+  each part's row), after both sides are cut into the same tokens: so a row printed as CSV, as an
+  HTML table row, as a JSON list or as a JSON object (keys dropped) is found. The cache (stage
+  outputs: the split with the real training rows, synthetic parts) is the secure environment's
+  working area and is not shareable.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from synthlink import synth
+from synthlink.cli import app
+from synthlink.demo import DEMO_PLAN, population
+
+runner = CliRunner()
+KEY = "k3y-" + "f00dfacecafe" * 4  # a distinctive pseudonymisation key (>= 16 bytes)
+TOKEN = re.compile(r"[A-Za-z\u00c0-\u024f]+|\d+(?:\.\d+)?")
+TAG = re.compile(r"<[^<>]*>")
+MISSING = {"null", "NaN", "nan", "None", "NA", "NaT", "n", "a"}  # "n/a" -> "n", "a"
+
+
+# -- search helpers ------------------------------------------------------------------------------------
+
+
+def _norm(tok: str) -> str:
+    if tok[0].isdigit():
+        v = float(tok)
+        return f"{v:.2f}".rstrip("0").rstrip(".")
+    return tok
+
+
+def tokens(text: str, drop: set[str] = frozenset()) -> list[str]:
+    """The text as normalised tokens (numbers rounded to 2 decimals, 26.0 == 26), without ``drop``
+    tokens (column names), HTML tags and missing-value markers."""
+    text = TAG.sub(" ", text)
+    return [_norm(t) for t in TOKEN.findall(text) if t not in drop and t not in MISSING]
+
+
+def _fmt(v) -> str:
+    return "" if pd.isna(v) else str(v)
+
+
+def row_keys(df: pd.DataFrame, drop: set[str] = frozenset()) -> list[list[str]]:
+    """Each row as its token sequence (missing values left out)."""
+    text = df.astype(object).map(_fmt).to_numpy()
+    return [tokens(" ".join(r), drop) for r in text]
+
+
+class Haystack:
+    """A text cut into tokens once, to look up many rows in it."""
+
+    def __init__(self, text: str, drop: set[str]) -> None:
+        toks = tokens(text, drop)
+        self.vocab = set(toks)
+        self.stream = "\x1f" + "\x1f".join(toks) + "\x1f"
+
+    def count(self, rows: list[list[str]]) -> int:
+        """How many rows appear as a contiguous token sequence."""
+        return sum(1 for r in rows if r and all(t in self.vocab for t in r)
+                   and ("\x1f" + "\x1f".join(r) + "\x1f") in self.stream)
+
+
+def leaked_rows(text: str, df: pd.DataFrame, drop: set[str]) -> int:
+    return Haystack(text, drop).count(row_keys(df, drop))
+
+
+def file_text(path: Path) -> str:
+    if path.suffix in (".parquet", ".pq"):
+        df = pd.read_parquet(path)
+        return " ".join(map(str, df.columns)) + "\n" + df.to_csv(index=False)
+    return path.read_bytes().decode("utf-8", errors="replace")
+
+
+# -- the study ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("security")
+    df = population(1500, seed=11)
+    df.to_csv(tmp / "people.csv", index=False)
+    synths = ["marginals"] + (["cart"] if "cart" in synth.available() else [])
+    cfg = {
+        "name": "security",
+        "data": {"path": "people.csv"},
+        "split": {"plan": "demo"},
+        "synthesizers": synths,
+        "linkers": ["identifier", "exact"],
+        "seeds": [0],
+    }
+    (tmp / "study.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    out = tmp / "out"
+    log = logging.getLogger("synthlink")
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler, old_level = Keep(level=logging.DEBUG), log.level
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SYNTHLINK_PSEUDONYM_KEY", KEY)
+    try:
+        r = runner.invoke(app, ["run", str(tmp / "study.yaml"), "--out", str(out), "--quiet"])
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(old_level)
+        mp.undo()
+    assert r.exit_code == 0, r.output
+    logs = "\n".join(rec.getMessage() for rec in records)
+    return {"tmp": tmp, "out": out, "people": df, "cli": r.output + "\n" + (r.stderr or ""), "logs": logs}
+
+
+def _ids(df: pd.DataFrame) -> set[str]:
+    return set(df["matricule"].astype(str))
+
+
+def test_study_wrote_the_shareable_outputs(study):
+    out = study["out"]
+    for name in ("report.html", "metrics.json", "results.parquet"):
+        assert (out / name).stat().st_size > 0
+    assert len(study["logs"]) > 0  # the study logged something, so the log search below means something
+
+
+def test_no_real_identifier_anywhere(study):
+    ids = _ids(study["people"])
+    assert len(ids) == 1500 and all(len(i) == 13 for i in ids)
+    texts = {str(p.relative_to(study["out"])): file_text(p) for p in study["out"].rglob("*") if p.is_file()}
+    texts["<logs>"] = study["logs"]
+    texts["<command line>"] = study["cli"]
+    assert any(k.startswith("cache") for k in texts)  # the working area is searched too
+    found = {}
+    for name, text in texts.items():
+        digits = set(re.findall(r"(?<!\d)\d{13}(?!\d)", text))
+        hit = digits & ids
+        if hit:
+            found[name] = len(hit)
+    assert not found, f"real identifiers found in: {found}"
+
+
+def test_identifier_search_would_find_a_leak(study, tmp_path):
+    # the search is not blind: a report that printed a few matricules is caught
+    ids = sorted(_ids(study["people"]))[:3]
+    text = (study["out"] / "report.html").read_text() + f"<td>{ids[0]}</td>"
+    assert set(re.findall(r"(?<!\d)\d{13}(?!\d)", text)) & set(ids) == {ids[0]}
+
+
+def _frames(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The real records as they could appear: whole rows, joint rows without identifier, part rows."""
+    common = DEMO_PLAN["common"]
+    parts = {name: spec["columns"] for name, spec in DEMO_PLAN["parts"].items()}
+    keep = [DEMO_PLAN["identifier"], *common, *[c for cols in parts.values() for c in cols]]
+    out = {"full row": df, "plan row": df[keep], "joint row": df[keep[1:]]}
+    for name, cols in parts.items():
+        out[f"{name} row"] = df[[*common, *cols]]
+    return out
+
+
+def test_no_complete_real_record_in_shareable_outputs(study):
+    df = study["people"]
+    drop = set(tokens(" ".join(df.columns)))
+    texts = {name: file_text(study["out"] / name) for name in ("report.html", "metrics.json", "results.parquet")}
+    texts["<logs>"] = study["logs"]
+    texts["<command line>"] = study["cli"]
+    stacks = {name: Haystack(text, drop) for name, text in texts.items()}
+    found = {}
+    for fname, frame in _frames(df).items():
+        rows = row_keys(frame, drop)
+        for name, hay in stacks.items():
+            n = hay.count(rows)
+            if n:
+                found[(name, fname)] = n
+    assert not found, f"real records found: {found}"
+
+
+def test_record_search_would_find_a_leak(study):
+    # a row printed as an HTML table row, as a JSON object and as CSV is found; one value changed is not
+    df = study["people"]
+    drop = set(tokens(" ".join(df.columns)))
+    frames = _frames(df)
+    joint = frames["joint row"]
+    row = joint.iloc[[7]]
+    html = "<tr>" + "".join(f"<td>{_fmt(v)}</td>" for v in row.iloc[0]) + "</tr>"
+    as_json = json.dumps({c: (None if pd.isna(v) else (v.item() if hasattr(v, "item") else v)) for c, v in row.iloc[0].items()})
+    as_csv = row.to_csv(index=False)
+    for text in (html, as_json, as_csv):
+        assert leaked_rows("<p>report</p>" + text, joint, drop) >= 1, text
+    changed = row.assign(age=row["age"] + 1)
+    assert leaked_rows(changed.to_csv(index=False), joint.iloc[[7]], drop) == 0
+
+
+def test_pseudonymisation_key_never_reaches_an_output(study):
+    texts = [file_text(p) for p in study["out"].rglob("*") if p.is_file()] + [study["logs"], study["cli"]]
+    for text in texts:
+        assert KEY not in text
+        assert KEY.encode().hex() not in text
+
+
+def test_pseudonymisation_key_from_file_and_env_not_in_outputs(tmp_path, monkeypatch):
+    from synthlink.pseudonymise import DEFAULT_KEY_ENV, load_key, pseudonymise
+
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(KEY + "\n")
+    people = population(300, seed=4)
+    # the generate verb with a key file: the output has pseudonyms, never the key or a real matricule
+    out = tmp_path / "pseudo.csv"
+    r = runner.invoke(app, ["generate", "--n", "300", "--seed", "4", "--out", str(out), "--key-file", str(key_file)])
+    assert r.exit_code == 0, r.output
+    text = out.read_text()
+    assert KEY not in text and KEY not in r.output
+    assert not (_ids(people) & set(re.findall(r"(?<!\d)\d{13}(?!\d)", text)))
+    written = pd.read_csv(out)
+    assert written["matricule"].tolist() == pseudonymise(people["matricule"], KEY).tolist()
+    # env var and file give the same key; errors name the source, never the value
+    monkeypatch.setenv(DEFAULT_KEY_ENV, KEY)
+    assert load_key() == load_key(file=key_file) == KEY.encode()
+    monkeypatch.setenv(DEFAULT_KEY_ENV, KEY[:10])
+    with pytest.raises(Exception) as e:
+        load_key()
+    assert DEFAULT_KEY_ENV in str(e.value) and KEY[:10] not in str(e.value)
+
+
+@pytest.mark.skipif("preserving" not in synth.available(), reason="record-preserving synthesizer not registered")
+def test_record_preserving_synthesis_keeps_the_key_out(tmp_path, monkeypatch):
+    from synthlink.synth import get_synthesizer
+
+    monkeypatch.setenv("SYNTHLINK_PSEUDONYM_KEY", KEY)
+    part = population(400, seed=2)[["matricule", "sex", "age", "canton", "isced"]]
+    s = get_synthesizer("preserving", identifier="matricule", inner="marginals", mode="row_aligned").fit(part)
+    fake = s.sample(len(part), seed=0)
+    text = fake.to_csv(index=False) + repr(s)
+    assert KEY not in text
+    assert not (_ids(part) & set(re.findall(r"(?<!\d)\d{13}(?!\d)", text)))
+
+
+def test_study_config_never_echoes_a_key_parameter(tmp_path):
+    """A key written into the study config must not be copied into metrics.json or the report.
+    Checked on the config's own serialisation, which is what metrics.json records."""
+    from synthlink.config import StudyConfig
+
+    if "preserving" not in synth.available():
+        pytest.skip("no synthesizer takes a key parameter yet")
+    cfg = StudyConfig.from_dict({
+        "data": {"demo": {"n": 100}}, "split": {"plan": "demo"},
+        "synthesizers": [{"name": "preserving", "params": {"key": KEY, "identifier": "matricule"}}],
+        "linkers": ["identifier"],
+    })
+    assert KEY not in json.dumps(cfg.to_dict(), default=str)
+
+
+def test_population_matricules_are_real_looking(study):
+    # guard for the searches above: identifiers are 13-digit strings in the CSV as written
+    raw = pd.read_csv(study["tmp"] / "people.csv", dtype={"matricule": str})
+    assert raw["matricule"].str.fullmatch(r"\d{13}").all()
+    assert np.array_equal(raw["matricule"].to_numpy(), study["people"]["matricule"].astype(str).to_numpy())
