@@ -341,3 +341,74 @@ def test_python_mixed_object_column(small):
 def test_input_errors_are_value_errors():
     with pytest.raises(InputError, match="no rows"):
         validate_table(pd.DataFrame({"a": []}), "x.csv")
+
+
+# -- every registered method on all-null and constant columns: works, or refuses with a clear error ---
+
+_SYNTHS = [s for s in ("marginals", "cart", "copula", "privbayes") if s in __import__("synthlink.synth", fromlist=["x"]).available()]
+_LINKERS = [x for x in ("exact", "distance", "hotdeck", "propensity") if x in __import__("synthlink.link", fromlist=["x"]).available()]
+
+
+@pytest.mark.parametrize("name", _SYNTHS)
+def test_synthesizers_take_all_null_and_constant_columns(name, small):
+    part = small[["sex", "age", "canton", "wage", "status"]].assign(wage=np.nan, status="employee")
+    out = get_synthesizer(name).fit(part).sample(50, seed=0)
+    assert len(out) == 50 and list(out.columns) == list(part.columns)
+    assert out["wage"].isna().all()
+    assert (out["status"] == "employee").all()
+
+
+@pytest.mark.parametrize("name", _LINKERS)
+def test_linkers_take_constant_and_all_null_common_columns(name, small):
+    left = small[["sex", "age", "canton", "isced"]].assign(sex="F")
+    right = small[["sex", "age", "canton", "wage"]].assign(sex="F").sample(frac=1, random_state=0).reset_index(drop=True)
+    links = shuffled_link(get_linker(name, on=["sex", "age", "canton"]), left, right, seed=0)
+    assert len(links) > 0 and links.pairs["left"].is_unique and links.pairs["right"].is_unique
+    try:
+        links = shuffled_link(get_linker(name, on=["sex", "age", "canton"]),
+                              left.assign(canton=np.nan), right.assign(canton=np.nan), seed=0)
+    except InputError as e:  # a clear refusal naming the column is fine; a crash is not
+        assert "'canton'" in str(e)
+    else:
+        assert links.pairs["left"].is_unique
+
+
+# -- interrupted runs leave no half-written files ----------------------------------------------------
+
+
+def test_interrupted_split_leaves_no_output(tmp_path, small, monkeypatch):
+    from synthlink import io
+
+    data = tmp_path / "data.csv"
+    small.to_csv(data, index=False)
+    real = io.write_table
+    calls = {"n": 0}
+
+    def dying_write(df, path):
+        calls["n"] += 1
+        if calls["n"] == 3:  # train and control written, then the machine "dies"
+            raise KeyboardInterrupt
+        return real(df, path)
+
+    monkeypatch.setattr(io, "write_table", dying_write)
+    r, out = _run_split(tmp_path, data)
+    assert r.exit_code != 0  # click turns the interrupt into exit 130
+    assert calls["n"] == 3
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_interrupted_table_write_leaves_no_file(tmp_path, small, monkeypatch):
+    from synthlink.io import write_table
+
+    target = tmp_path / "t.parquet"
+
+    def dying(self, path, *a, **k):
+        with open(path, "wb") as f:
+            f.write(b"PAR1 half")  # half a file in the temporary path
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", dying)
+    with pytest.raises(KeyboardInterrupt):
+        write_table(small, target)
+    assert list(tmp_path.iterdir()) == []
