@@ -31,7 +31,7 @@ def _make(n: int, seed: int) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("eval")
-    train, control = _make(1200, 1), _make(600, 2)
+    train, control = _make(700, 1), _make(350, 2)
     syn = train.copy()
     perm = np.random.default_rng(0).permutation(len(syn))
     syn["wage"] = syn["wage"].to_numpy()[perm]
@@ -85,7 +85,16 @@ def test_evaluate_writes_utility_and_privacy(files: dict[str, Path]) -> None:
     assert "P1000001" not in text and "P2000001" not in text and "SYNID" not in text
 
 
-def test_common_defaults_to_unplaced_shared_columns(files: dict[str, Path]) -> None:
+def test_common_defaults_to_unplaced_shared_columns(files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    import synthlink.cli.evaluate as ev
+
+    seen: dict = {}
+
+    def fake_privacy(*args, **kwargs):  # only the column roles matter here
+        seen.update(kwargs)
+        return {"stub": True}
+
+    monkeypatch.setattr(ev, "privacy_section", fake_privacy)
     out = files["dir"] / "m2.json"
     res = runner.invoke(app, [
         "evaluate", "--train", str(files["train"]), "--control", str(files["control"]),
@@ -106,6 +115,7 @@ def test_common_defaults_to_unplaced_shared_columns(files: dict[str, Path]) -> N
     m3 = json.loads(out3.read_text(encoding="utf-8"))
     assert m3["inputs"]["common"] == ["sex", "age"]
     assert m3["inputs"]["not_common_unique_keys"] == ["pid"]
+    assert seen["common"] == ["sex", "age"] and m3["privacy"] == {"stub": True}
 
 
 def test_bad_inputs_exit_2_with_one_line(files: dict[str, Path]) -> None:
