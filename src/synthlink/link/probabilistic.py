@@ -546,6 +546,15 @@ class ProbabilisticLinker(Linker):
                 warnings.append(
                     "Splink's EM did not separate matches from non-matches: for every variable m is close to u, "
                     "so the match weights carry almost no information.")
+            inverted = [c for c, rows in weights["em"].items()
+                        if len(rows) >= 2 and rows[0]["weight"] is not None
+                        and any(r["weight"] is not None and r["weight"] > rows[0]["weight"] for r in rows[1:])]
+            diag["em_non_monotone"] = inverted
+            if inverted:
+                warnings.append(
+                    "Splink's EM gave weights that make no sense for " + ", ".join(inverted) + ": a partial or "
+                    "non-agreement counts more towards a match than exact agreement. EM has probably latched onto "
+                    "another structure in the data; check these links against a truth (m_from='truth') before use.")
             if "truth" in weights:
                 diffs = {}
                 for c in self.on_:
