@@ -29,8 +29,9 @@ Diagnostics
 
 from __future__ import annotations
 
+import contextlib
 import warnings as _warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,18 @@ from synthlink.link.base import Linker, Links, UnsuitableMethodWarning, common_c
 from synthlink.link.distance import _CATEGORICAL, _kind_of, joint_codes
 
 MODELS = ("logistic", "tree", "forest")
+
+
+@contextlib.contextmanager
+def _limited_threads(n: int | None) -> Iterator[None]:
+    if n is None:
+        yield
+        return
+    import sklearn.ensemble  # noqa: F401  (load the OpenMP runtime before limiting it)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=int(n)):
+        yield
 
 
 def _design(stacked: pd.DataFrame, cols: Sequence[str], kinds: Mapping[str, str]) -> tuple[np.ndarray, dict[str, list[int]]]:
@@ -142,6 +155,8 @@ class PropensityLinker(Linker):
     cv: folds for the cross-validated AUC.
     min_auc, max_ties: thresholds of ``suitable_for_record_linkage``.
     kinds: override inferred variable kinds.
+    threads: cap on BLAS/OpenMP threads while fitting the model (``None``: library default);
+        1 by default, as oversubscribed threads slow tree models badly on shared machines.
     """
 
     name = "propensity"
@@ -156,6 +171,7 @@ class PropensityLinker(Linker):
         min_auc: float = 0.6,
         max_ties: float = 0.5,
         kinds: Mapping[str, str] | None = None,
+        threads: int | None = 1,
     ) -> None:
         self.on = on
         self.model = model
@@ -164,6 +180,7 @@ class PropensityLinker(Linker):
         self.min_auc = min_auc
         self.max_ties = max_ties
         self.kinds = kinds
+        self.threads = threads
 
     def _fit(self, left: pd.DataFrame, right: pd.DataFrame) -> None:
         if self.model not in MODELS:
@@ -191,7 +208,7 @@ class PropensityLinker(Linker):
             return HistGradientBoostingClassifier(random_state=seed)
         from sklearn.ensemble import RandomForestClassifier
 
-        return RandomForestClassifier(n_estimators=200, min_samples_leaf=20, n_jobs=2, random_state=seed)
+        return RandomForestClassifier(n_estimators=200, min_samples_leaf=20, n_jobs=self.threads, random_state=seed)
 
     def link(self, seed: int = 0) -> Links:
         from sklearn.metrics import roc_auc_score
@@ -211,10 +228,11 @@ class PropensityLinker(Linker):
             folds = StratifiedKFold(n_splits=min(int(self.cv), n_l, n_r), shuffle=True, random_state=seed)
             auc_method = f"{folds.get_n_splits()}-fold cross-validated"
             groups = None
-        cv_p = cross_val_predict(self._estimator(seed), X, y, cv=folds, groups=groups, method="predict_proba")[:, 1]
+        with _limited_threads(self.threads):
+            cv_p = cross_val_predict(self._estimator(seed), X, y, cv=folds, groups=groups, method="predict_proba")[:, 1]
+            est = self._estimator(seed).fit(X, y)
+            p = est.predict_proba(X)[:, 1]
         auc = float(roc_auc_score(y, cv_p))
-        est = self._estimator(seed).fit(X, y)
-        p = est.predict_proba(X)[:, 1]
         pc = np.clip(p, 1e-9, 1 - 1e-9)
         logit = np.round(np.log(pc / (1 - pc)), 10)  # identical records -> identical scores
         sl, sr = logit[:n_l], logit[n_l:]
