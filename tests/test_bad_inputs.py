@@ -412,3 +412,24 @@ def test_interrupted_table_write_leaves_no_file(tmp_path, small, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         write_table(small, target)
     assert list(tmp_path.iterdir()) == []
+
+
+# -- real public microdata ---------------------------------------------------------------------------------
+
+
+def test_real_acs_excerpt_missing_marker_is_caught_and_na_values_fixes_it():
+    from .conftest import SHARED_DATA
+
+    path = SHARED_DATA / "nist_acs_excerpts" / "ma2019.csv"
+    if not path.exists():
+        pytest.skip("shared data not present")
+    from synthlink.io import read_table
+
+    raw = read_table(path).assign(person_id=lambda d: np.arange(len(d)))
+    # the excerpt marks missing values with 'N': read as-is, income mixes numbers and text
+    with pytest.raises(SchemaError) as e:
+        validate_table(raw[["person_id", "AGEP", "PINCP"]], "ma2019.csv", identifier="person_id")
+    assert "ma2019.csv: column 'PINCP' mixes types" in str(e.value) and "'N'" in str(e.value)
+    assert "na_values" in str(e.value)
+    clean = read_table(path, na_values=["N"]).assign(person_id=lambda d: np.arange(len(d)))
+    assert validate_table(clean[["person_id", "AGEP", "PINCP"]], "ma2019.csv", identifier="person_id") == []

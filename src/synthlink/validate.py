@@ -223,8 +223,9 @@ def _check_text(nonnull: pd.Series, col: str, declared: Kind | None) -> list[str
         return []
     if declared is Kind.NUMERIC or (declared is None and n_num >= n_text):
         raise SchemaError(
-            f"{col} mixes types: {detail}; turn the text into empty cells for missing values, "
-            "or declare the column categorical in the split plan's kinds")
+            f"{col} mixes types: {detail}; if the text marks missing values, read it as missing "
+            f"(study config: data: {{na_values: [{_show(str(ex_text))}]}}), "
+            "else declare the column categorical in the split plan's kinds")
     return [f"{col} mixes {detail}; it is treated as categorical"]
 
 
