@@ -24,6 +24,7 @@ before anything is computed and no record values are echoed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -153,9 +154,11 @@ def privacy_report(
         bad = [s for s in secrets if s not in cols]
         if bad:
             raise InputError(f"inference: secret column(s) {', '.join(map(repr, bad))} not in the synthetic table")
-        by = {s: _safe(f"inference[{s}]", lambda s=s: inference(
-            train, control, synthetic, s, [c for c in cols if c != s], n_attacks=n_attacks, kinds=kind_map,
-            seed=seed + 3)) for s in secrets}
+        def one(s: str) -> dict[str, Any]:
+            return inference(train, control, synthetic, s, [c for c in cols if c != s], n_attacks=n_attacks,
+                             kinds=kind_map, seed=seed + 3)
+
+        by = {s: _safe(f"inference[{s}]", partial(one, s)) for s in secrets}
         ok = {s: r for s, r in by.items() if r.get("risk") is not None}
         if not ok:
             raise RuntimeError("every inference attack failed: " + "; ".join(f"{s}: {r.get('error')}" for s, r in by.items()))
