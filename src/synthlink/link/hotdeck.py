@@ -63,8 +63,9 @@ def _choose_near(enc: GowerEncoding, rec: np.ndarray, don: np.ndarray, rec_code:
 
     emb_l, emb_r = enc.embedding()
     k = max(1, min(k, len(don)))
-    prof, first = np.unique(rec_code[rec], return_index=True)  # small arrays: per profile
-    inv = np.searchsorted(prof, rec_code[rec])
+    inv, prof = pd.factorize(rec_code[rec])  # one neighbour search per distinct profile
+    first = np.empty(len(prof), dtype=np.int64)
+    first[inv[::-1]] = np.arange(len(rec))[::-1]  # first occurrence of each profile
     rep = rec[first]
     jit = 1e-7
     ed = emb_r[don] + rng.random((len(don), emb_r.shape[1])) * jit

@@ -39,7 +39,7 @@ import pandas as pd
 
 from synthlink.errors import ConfigError
 from synthlink.link.base import Linker, Links, UnsuitableMethodWarning, common_columns
-from synthlink.link.distance import _CATEGORICAL, _kind_of, joint_codes
+from synthlink.link.distance import _CATEGORICAL, _kind_of, _sorted_unique, joint_codes
 
 MODELS = ("logistic", "tree", "forest")
 
@@ -54,6 +54,14 @@ def _limited_threads(n: int | None) -> Iterator[None]:
 
     with threadpool_limits(limits=int(n)):
         yield
+
+
+def _member(x: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """``np.isin`` for a sorted array of distinct values (binary search)."""
+    if len(sorted_values) == 0:
+        return np.zeros(len(x), bool)
+    pos = np.minimum(np.searchsorted(sorted_values, x), len(sorted_values) - 1)
+    return sorted_values[pos] == x
 
 
 def _design(stacked: pd.DataFrame, cols: Sequence[str], kinds: Mapping[str, str]) -> tuple[np.ndarray, dict[str, list[int]]]:
@@ -217,7 +225,7 @@ class PropensityLinker(Linker):
         rng = np.random.default_rng(seed)
         X, y = self.X_, self.y_
         n_l, n_r = len(self.left_), len(self.right_)
-        n_groups = len(np.unique(self.groups_))
+        n_groups = int(self.groups_.max()) + 1 if len(self.groups_) else 0  # dense codes
         if n_groups >= int(self.cv):
             # records with identical common values stay in one fold: with ordinary folds the same
             # profiles sit on both sides of every split and the AUC of a null model falls below 0.5
@@ -245,9 +253,9 @@ class PropensityLinker(Linker):
             score = 1.0 / (1.0 + gap)
 
         # diagnostics
-        ul, ur = np.unique(sl), np.unique(sr)
-        tie_l = np.isin(sl, ur)
-        tie_r = np.isin(sr, ul)
+        ul, ur = _sorted_unique(sl), _sorted_unique(sr)
+        tie_l = _member(sl, ur)
+        tie_r = _member(sr, ul)
         share_ties = float((tie_l.sum() + tie_r.sum()) / (n_l + n_r))
         matched_X = np.vstack([X[li], X[n_l + rj]])
         matched_g = np.concatenate([np.zeros(len(li)), np.ones(len(rj))])
