@@ -106,3 +106,27 @@ def test_bad_parameters() -> None:
         get_linker("propensity", model="svm").fit(df, df)
     with pytest.raises(ConfigError, match="caliper"):
         get_linker("propensity", caliper=0).fit(df, df)
+
+
+@pytest.mark.slow
+def test_demo_population_original_split() -> None:
+    from synthlink.demo import DEMO_PLAN, population
+    from synthlink.split import SplitPlan, split
+
+    df = population(50_000, seed=0)
+    on = list(DEMO_PLAN["common"])
+    # both parts hold the same persons: AUC at chance, flagged unsuitable
+    full = dict(DEMO_PLAN)
+    full["parts"] = {k: dict(v, coverage=1.0) for k, v in DEMO_PLAN["parts"].items()}
+    s = split(df, SplitPlan.from_dict(full), seed=0)
+    a, b = list(full["parts"])[:2]
+    with pytest.warns(UnsuitableMethodWarning):
+        links = shuffled_link(get_linker("propensity", on=on), s.parts[a], s.parts[b], seed=0)
+    assert links.diagnostics["suitable_for_record_linkage"] is False
+    assert abs(links.diagnostics["auc"] - 0.5) <= 0.02
+    # the plan as written: parts cover different sub-populations (AUC a little above chance),
+    # still no way to identify persons
+    s = split(df, SplitPlan.from_dict(DEMO_PLAN), seed=0)
+    with pytest.warns(UnsuitableMethodWarning):
+        links = shuffled_link(get_linker("propensity", on=on), s.parts[a], s.parts[b], seed=0)
+    assert links.diagnostics["suitable_for_record_linkage"] is False

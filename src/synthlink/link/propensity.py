@@ -299,11 +299,16 @@ class PropensityLinker(Linker):
 
     def _suitability(self, auc: float, share_ties: float) -> tuple[bool, str]:
         problems = []
-        if auc < float(self.min_auc):
+        if abs(auc - 0.5) <= 0.05:
             problems.append(
-                f"the model cannot tell the two parts apart (cross-validated AUC {auc:.3f}, "
-                f"below {float(self.min_auc):.2f}; 0.5 is chance), so both parts come from the same "
-                "population and the score carries no information about who is who.")
+                f"the model cannot tell the two parts apart (cross-validated AUC {auc:.3f}; 0.5 is "
+                "chance): both parts come from the same population, so the score carries no "
+                "information about who is who.")
+        elif auc < float(self.min_auc):
+            problems.append(
+                f"the model separates the two parts only weakly (cross-validated AUC {auc:.3f}, below "
+                f"{float(self.min_auc):.2f}): the score reflects small differences in the parts' "
+                "composition, not who is who.")
         if share_ties > float(self.max_ties):
             problems.append(
                 f"{share_ties:.0%} of the records share their exact score with a record of the other "
