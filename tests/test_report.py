@@ -93,7 +93,7 @@ class _Trap(http.server.BaseHTTPRequestHandler):
         self.send_response(403)
         self.end_headers()
 
-    do_GET = do_POST = do_CONNECT = do_HEAD = _refuse  # noqa: N815
+    do_GET = do_POST = do_CONNECT = do_HEAD = _refuse
 
     def log_message(self, *args):  # silence
         pass

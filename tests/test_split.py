@@ -22,7 +22,7 @@ def test_parts_have_roles_and_truth_maps_rows(people, plan_dict):
     assert list(r.parts["edu"].columns) == ["pid", "sex", "age", "canton", "isced", "field"]
     assert list(r.parts["emp"].columns) == ["pid", "sex", "age", "canton", "wage", "status"]
     # full coverage: every train row is in both parts, no row lost or duplicated
-    for name, part in r.parts.items():
+    for _name, part in r.parts.items():
         assert len(part) == len(r.train)
         assert part["pid"].is_unique
     # truth row positions point at the same person

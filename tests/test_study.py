@@ -27,6 +27,8 @@ def _config(tmp_path, people=None, **over):
         "synthesizers": ["marginals"],
         "linkers": ["identifier", "exact"],
         "seeds": [1],
+        # the mechanics are tested here; evaluation modules have their own tests (one run below keeps them on)
+        "evaluate": {"utility": False, "privacy": False},
     }
     d.update(over)
     p = tmp_path / "study.yaml"
@@ -35,7 +37,7 @@ def _config(tmp_path, people=None, **over):
 
 
 def test_study_runs_end_to_end(tmp_path):
-    res = Study.from_yaml(_config(tmp_path)).run(tmp_path / "out", progress=False)
+    res = Study.from_yaml(_config(tmp_path, evaluate={}, privacy={"n_attacks": 100})).run(tmp_path / "out", progress=False)
     out = tmp_path / "out"
     for f in ("metrics.json", "results.parquet", "report.html"):
         assert (out / f).exists()
@@ -48,6 +50,7 @@ def test_study_runs_end_to_end(tmp_path):
     syn = {s["linker"]: s for s in seed["synthetic"]}
     assert syn["identifier"]["status"] == "not applicable"
     assert syn["exact"]["status"] == "ok"
+    assert "summary" in syn["exact"]["utility"] and "singling_out" in syn["exact"]["privacy"]
     acc = syn["exact"]["accounting"]
     assert acc["linked"] + acc["left_only"] == acc["n_left"]
     runs = pd.read_parquet(out / "results.parquet")

@@ -14,6 +14,9 @@ import yaml
 from synthlink.errors import ConfigError
 from synthlink.split import SplitPlan
 
+#: parameters that would carry a secret into metrics.json and the report
+SECRET_PARAMS = ("key", "secret_key", "pseudonym_key")
+
 TOP_KEYS = {
     "name", "data", "split", "link_parts", "synthesizers", "linkers", "questions", "target",
     "privacy", "seeds", "out", "evaluate",
@@ -57,6 +60,14 @@ def _methods(raw: Any, key: str) -> list[MethodSpec]:
             out.append(MethodSpec(str(item["name"]), dict(params), str(item.get("label") or "")))
         else:
             raise ConfigError(f"'{key}[{i}]' must be a method name or a mapping with 'name'")
+    for i, m in enumerate(out):
+        for secret in SECRET_PARAMS:
+            if secret in m.params:
+                raise ConfigError(
+                    f"'{key}[{i}].params.{secret}': a key must not be written in the config (it would "
+                    "reach the outputs); give it through the SYNTHLINK_PSEUDONYM_KEY environment variable "
+                    "or 'key_file'"
+                )
     labels = [m.label for m in out]
     dup = {x for x in labels if labels.count(x) > 1}
     if dup:

@@ -65,7 +65,7 @@ def read_table(path: str | Path, *, table: str | None = None, na_values: list[st
         raise
     except pd.errors.EmptyDataError:
         raise InputError(f"{p}: the file is empty") from None
-    except Exception as e:  # noqa: BLE001 - turn parser errors into one clear line
+    except Exception as e:
         raise InputError(f"{p}: cannot read table ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
     if len(df.columns) == 0:
         raise InputError(f"{p}: the table has no columns")

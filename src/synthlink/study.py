@@ -37,6 +37,7 @@ from synthlink.link.base import Links, shuffled_link
 from synthlink.reconstruct import Reconstruction, linked_only, reconstruct
 from synthlink.split import SplitResult, split
 from synthlink.synth import get_synthesizer
+from synthlink.validate import validate_table
 
 log = logging.getLogger("synthlink")
 
@@ -60,7 +61,7 @@ def _guard(fn: Callable[[], Any]) -> Any:
     """Run an evaluation; a failure becomes ``{"error": ...}`` instead of stopping the study."""
     try:
         return fn()
-    except Exception as e:  # noqa: BLE001 - a failing measure must not stop the study
+    except Exception as e:
         log.warning("evaluation failed: %s: %s", type(e).__name__, e)
         return {"error": f"{type(e).__name__}: {e}"}
 
@@ -172,14 +173,19 @@ class Study:
         out_path = Path(out) if out is not None else cfg.out
         if out_path is None:
             raise ConfigError("no output folder: give 'out' in the config or --out")
-        out_path.mkdir(parents=True, exist_ok=True)
-        cache = Cache(out_path / "cache")
         timings: dict[str, float] = {}
         t_start = time.perf_counter()
 
         df, data_key = _timed(timings, "data")(lambda: load_data(cfg))
-        cfg.plan.validate(df, where=str(cfg.data.get("path", "demo population")))
+        where = str(cfg.data.get("path", "demo population"))
+        # validate before anything is written, so bad data leaves no output folder behind
+        cfg.plan.validate(df, where=where)
+        keep = [cfg.plan.identifier, *cfg.plan.common, *[c for p in cfg.plan.parts for c in p.columns]]
+        validate_table(df[keep], where, cfg.plan.kinds, identifier=cfg.plan.identifier, log=True)
         df = surrogate_identifier(df, cfg.plan.identifier, seed=cfg.seeds[0])
+        out_path.mkdir(parents=True, exist_ok=True)
+        cache = Cache(out_path / "cache")
+        self._where = where
 
         tasks = self._plan_tasks()
         seeds_out = []
@@ -265,7 +271,7 @@ class Study:
         # -- split ----------------------------------------------------------------------------
         split_key = stage_key("split", data_key, plan.to_dict(), seed)
         sres: SplitResult = timer("split")(lambda: cache.folder(
-            "split", split_key, lambda p: split(df, plan, seed=seed).save(p), SplitResult.load))
+            "split", split_key, lambda p: split(df, plan, seed=seed, where=getattr(self, "_where", "data")).save(p), SplitResult.load))
         left, right = sres.parts[lname], sres.parts[rname]
         truth = sres.truth_pairs(lname, rname)
         in_both = sres.truth[[lname, rname]].notna().all(axis=1).to_numpy()
@@ -372,16 +378,25 @@ class Study:
 
 
 def _utility(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame, part_cols: dict[str, list[str]], common: list[str], questions: list[Any], target: str | None, baseline: pd.DataFrame | None, seed: int, ev: dict[str, Any]) -> dict[str, Any]:
+    opt = ev.get("utility", True)
+    if opt is False:
+        return {"skipped": "utility evaluation switched off in the config (evaluate.utility: false)"}
     from synthlink.evaluate.utility import utility_report
 
+    extra = dict(opt) if isinstance(opt, dict) else {}
     return utility_report(train, control, synthetic, part_columns=part_cols, common=common, questions=questions,
-                          target=target, baseline=baseline, seed=seed)  # type: ignore[no-any-return]
+                          target=target, baseline=baseline, seed=seed, **extra)  # type: ignore[no-any-return]
 
 
 def _privacy(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame, common: list[str], part_cols: dict[str, list[str]] | None, privacy: dict[str, Any], seed: int, ev: dict[str, Any]) -> dict[str, Any]:
+    opt = ev.get("privacy", True)
+    if opt is False:
+        return {"skipped": "privacy evaluation switched off in the config (evaluate.privacy: false)"}
     from synthlink.evaluate.privacy import privacy_report
 
     kw = {k: v for k, v in privacy.items() if k in ("keys", "targets", "secret", "n_attacks")}
+    if isinstance(opt, dict):
+        kw.update(opt)
     if kw.get("keys"):
         kw["keys"] = [k for k in kw["keys"] if k in synthetic.columns]
     if kw.get("targets"):
@@ -519,7 +534,13 @@ class _Progress:
 
     def __enter__(self) -> _Progress:
         if self.enabled:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             self._p = Progress(TextColumn("{task.description:<40}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                                TimeElapsedColumn(), TimeRemainingColumn(), transient=False)

@@ -37,7 +37,7 @@ def safe_metric(name: str, group: str, fn: Callable[[], Metric | list[Metric]]) 
     """Run ``fn``; on failure return one error entry naming the exception."""
     try:
         out = fn()
-    except Exception as e:  # noqa: BLE001 - a failing metric must not stop the batch
+    except Exception as e:
         last = traceback.extract_tb(e.__traceback__)[-1] if e.__traceback__ else None
         where = f" at {last.filename.rsplit('/', 1)[-1]}:{last.lineno}" if last else ""
         return [Metric(name, None, group=group, error=f"{type(e).__name__}: {e}{where}")]
