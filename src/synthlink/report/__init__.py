@@ -79,15 +79,40 @@ def _max_risk(priv: Any) -> float | None:
     return max(vals) if vals else None
 
 
-def _utility_score(util: Any) -> float | None:
-    """The headline utility number of a utility report: its summary's declared score, else the
-    mean CI overlap of the research questions."""
+def _utility_score(util: Any, key: str = "cross_utility_score_synthetic") -> float | None:
+    """A headline utility number of a utility report's summary: by default the cross-part score
+    (1 - mean absolute difference in association over pairs of variables held by different
+    institutions: what linkage must preserve)."""
     s = _get(util, "summary")
     if isinstance(s, dict):
-        for k in ("score", "utility_score", "mean_ci_overlap", "cross_part_preserved"):
+        for k in (key, "utility_score_synthetic", "score"):
             if _num(s.get(k)) is not None:
                 return _num(s.get(k))
     return None
+
+
+def _question_rows(q: dict[str, Any]) -> list[tuple[str, float | None, float | None, float | None, str]]:
+    """Coefficient intervals (estimate +/- 1.96 se) from train, the baseline link and J*."""
+    rows = []
+    fits = q.get("fits") or {}
+    train = {c["term"]: c for c in _get(fits, "train", "coefficients") or []}
+    others = {src: {c["term"]: c for c in _get(fits, src, "coefficients") or []} for src in ("baseline", "synthetic")}
+    for term, c in train.items():
+        if term == "Intercept":
+            continue
+        for src, label, coefs in (("train", "train", train), ("baseline", "original split, linked", others["baseline"]),
+                                  ("synthetic", "synthetic, linked (J*)", others["synthetic"])):
+            e = coefs.get(term)
+            if not e:
+                continue
+            b, se = _num(e.get("coef")), _num(e.get("se"))
+            if b is None:
+                continue
+            lo = b - 1.96 * se if se is not None else None
+            hi = b + 1.96 * se if se is not None else None
+            rows.append((term, b, lo, hi, label))
+        del src
+    return rows
 
 
 def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -153,7 +178,8 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
         r = _max_risk(s.get("privacy"))
         if u is not None and r is not None:
             points.append((f"{s['synthesizer']} × {s['linker']}", r, u, s["synthesizer"]))
-    pu_chart = charts.scatter(points, xlabel="highest privacy risk (lower is better)", ylabel="utility score (higher is better)") if points else ""
+    pu_chart = charts.scatter(points, xlabel="highest privacy risk of J* (lower is better)",
+                              ylabel="cross-part utility of J* (higher is better)") if points else ""
 
     # privacy intervals per table (parts and J*)
     priv_rows = []
@@ -170,23 +196,45 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
                 priv_rows.append((f"{s['synthesizer']} × {s['linker']}: J* {k.replace('_', ' ')}", r, lo, hi, k))
     priv_chart = charts.intervals(priv_rows, title="Risk with 95% interval (0 = no more than the control set)") if priv_rows else ""
 
-    # research questions: coefficient intervals
+    # research questions: coefficient intervals, train vs baseline link vs J*
     q_charts = []
-    for s in synthetic[:1] + [x for x in synthetic[1:]]:
+    for s in synthetic:
         for q in _get(s, "utility", "questions") or []:
-            if not isinstance(q, dict) or "coefficients" not in q:
+            if not isinstance(q, dict) or "fits" not in q:
                 continue
-            rows = []
-            for c in q["coefficients"][:12]:
-                term = str(c.get("term", "?"))
-                for src, lab in (("train", "train"), ("baseline", "baseline link"), ("synthetic", "J*")):
-                    e = c.get(src) if isinstance(c.get(src), dict) else None
-                    if e:
-                        rows.append((f"{term}", _num(e.get("estimate")), _num(e.get("ci_low")), _num(e.get("ci_high")), lab))
+            rows = _question_rows(q)
             if rows:
                 q_charts.append({"title": f"{s['synthesizer']} × {s['linker']}: {q.get('formula', '')}",
-                                 "svg": Markup(charts.intervals(rows)), "overlap": q.get("mean_ci_overlap")})
-    q_charts = q_charts[:6]
+                                 "svg": Markup(charts.intervals(rows)),
+                                 "overlap": _get(q, "fits", "synthetic", "ci_overlap_mean"),
+                                 "overlap_baseline": _get(q, "fits", "baseline", "ci_overlap_mean"),
+                                 "overlap_control": _get(q, "fits", "control", "ci_overlap_mean")})
+    q_charts = q_charts[:8]
+
+    # cross-part relationships of the best-utility combination: train, what the design allows, J*
+    cross_rows: list[dict[str, Any]] = []
+    cross_chart = ""
+    best = max(synthetic, key=lambda s: _utility_score(s.get("utility")) or -1) if synthetic else None
+    if best is not None:
+        pairs = [p for p in (_get(best, "utility", "cross_part", "pairs") or []) if p.get("primary", True)]
+        pairs = sorted(pairs, key=lambda p: -(_num(p.get("train")) or 0))[:12]
+        rows = []
+        for p in pairs:
+            lab = f"{p.get('a')} ~ {p.get('b')}"
+            rows.append((lab, _num(p.get("train")), None, None, "train"))
+            rows.append((lab, _num(p.get("ci")), None, None, "design limit (conditional independence)"))
+            rows.append((lab, _num(p.get("synthetic")), None, None, f"J* ({best['synthesizer']} × {best['linker']})"))
+            cross_rows.append(p)
+        cross_chart = charts.intervals(rows, title="Association of cross-part pairs") if rows else ""
+
+    # utility table: headline numbers with the control reference
+    util_rows = []
+    for s in synthetic:
+        summ = _get(s, "utility", "summary") or {}
+        util_rows.append({"label": f"{s['synthesizer']} × {s['linker']}", **{k: summ.get(k) for k in (
+            "utility_score_synthetic", "utility_score_control", "cross_utility_score_synthetic",
+            "cross_utility_score_control", "cross_retained_mean_synthetic", "s_pmse_synthetic",
+            "s_pmse_control", "ml_r2_synthetic", "ml_r2_train", "ml_accuracy_synthetic", "ml_accuracy_train")}})
 
     verdict = _verdict(first, baseline, synthetic, bound, psm)
     return {
@@ -215,6 +263,9 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
         "pu_chart": Markup(pu_chart),
         "priv_chart": Markup(priv_chart),
         "q_charts": q_charts,
+        "cross_chart": Markup(cross_chart),
+        "cross_rows": cross_rows,
+        "util_rows": util_rows,
         "verdict": verdict,
         "summary": metrics.get("summary") or {},
         "timings": metrics.get("timings_seconds") or {},

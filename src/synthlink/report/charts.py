@@ -143,10 +143,13 @@ def intervals(
     rows = [r for r in rows if _finite(r[1])]
     if not rows:
         return ""
-    row_h = 22
+    labels = list(dict.fromkeys(r[0] for r in rows))
+    n_groups = len(dict.fromkeys(r[4] for r in rows))
+    n_rows = len(labels)
+    row_h = max(22, 8 + 9 * n_groups)
     left, right = 230, 40
     top = 26 if title else 8
-    h = top + len(rows) * row_h + 26
+    h = top + n_rows * row_h + 30 + 16 * n_groups
     vals = [float(v) for r in rows for v in r[1:4] if _finite(v)]
     vmin, vmax = min(vals + ([0.0] if zero else [])), max(vals + ([0.0] if zero else []))
     if vmax == vmin:
@@ -163,18 +166,26 @@ def intervals(
     if title:
         out.append(f'<text x="{left}" y="16" class="ct">{escape(title)}</text>')
     if zero and vmin < 0 < vmax:
-        out.append(f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{top}" y2="{top + len(rows) * row_h}" stroke="#a0aec0" stroke-dasharray="3,3"/>')
-    for i, (lab, est, lo, hi, g) in enumerate(rows):
-        y = top + i * row_h + 11
-        c = PALETTE[groups.index(g) % len(PALETTE)]
-        out.append(f'<text x="{left - 8}" y="{y + 4}" text-anchor="end" class="cl">{escape(lab)}</text>')
+        out.append(f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{top}" y2="{top + n_rows * row_h}" stroke="#a0aec0" stroke-dasharray="3,3"/>')
+    for i, lab in enumerate(labels):
+        out.append(f'<text x="{left - 8}" y="{top + i * row_h + 15}" text-anchor="end" class="cl">{escape(lab)}</text>')
+    for lab, est, lo, hi, g in rows:
+        gi = groups.index(g)
+        # one row per label; the groups sit side by side within it
+        y = top + labels.index(lab) * row_h + 5 + (gi + 0.5) * (row_h - 8) / max(1, len(groups))
+        c = PALETTE[gi % len(PALETTE)]
         if _finite(lo) and _finite(hi):
-            out.append(f'<line x1="{x(float(lo)):.1f}" x2="{x(float(hi)):.1f}" y1="{y}" y2="{y}" stroke="{c}" stroke-width="2.5"/>')  # type: ignore[arg-type]
-        out.append(f'<circle cx="{x(float(est)):.1f}" cy="{y}" r="4.5" fill="{c}"><title>{escape(lab)} ({escape(g)}): {_fmt(float(est))}'  # type: ignore[arg-type]
+            out.append(f'<line x1="{x(float(lo)):.1f}" x2="{x(float(hi)):.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{c}" stroke-width="2.5"/>')  # type: ignore[arg-type]
+        out.append(f'<circle cx="{x(float(est)):.1f}" cy="{y:.1f}" r="4.5" fill="{c}"><title>{escape(lab)} ({escape(g)}): {_fmt(float(est))}'  # type: ignore[arg-type]
                    + (f" [{_fmt(float(lo))}, {_fmt(float(hi))}]" if _finite(lo) and _finite(hi) else "") + "</title></circle>")  # type: ignore[arg-type]
-    out.append(f'<line x1="{left}" x2="{left + pw}" y1="{top + len(rows) * row_h}" y2="{top + len(rows) * row_h}" stroke="#a0aec0"/>')
+    # legend
+    for gi, g in enumerate(groups):
+        c = PALETTE[gi % len(PALETTE)]
+        yy = top + n_rows * row_h + 34 + gi * 16
+        out.append(f'<circle cx="{left + 6}" cy="{yy - 4}" r="5" fill="{c}"/><text x="{left + 16}" y="{yy}" class="cl">{escape(g)}</text>')
+    out.append(f'<line x1="{left}" x2="{left + pw}" y1="{top + n_rows * row_h}" y2="{top + n_rows * row_h}" stroke="#a0aec0"/>')
     for t in range(5):
         v = vmin + (vmax - vmin) * t / 4
-        out.append(f'<text x="{x(v):.1f}" y="{top + len(rows) * row_h + 16}" text-anchor="middle" class="cv">{_fmt(v)}</text>')
+        out.append(f'<text x="{x(v):.1f}" y="{top + n_rows * row_h + 16}" text-anchor="middle" class="cv">{_fmt(v)}</text>')
     out.append("</svg>")
     return "".join(out)
