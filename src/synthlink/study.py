@@ -297,8 +297,9 @@ class Study:
 
         # -- influence and singling out on the original split ------------------------------------
         record["influence"] = timer("influence")(lambda: cache.json(
-            "influence", stage_key("influence", split_key, common, seed),
-            lambda: _guard(lambda: _influence(left.drop(columns=[ident]), right.drop(columns=[ident]), truth, common, ref_train, seed))))
+            "influence", stage_key("influence", split_key, common, seed, ev.get("influence_linker")),
+            lambda: _guard(lambda: _influence(left.drop(columns=[ident]), right.drop(columns=[ident]), truth, common, ref_train, seed,
+                                              ev.get("influence_linker")))))
 
         # -- baseline: each linker on the original parts -------------------------------------------
         baseline_joint: dict[str, pd.DataFrame] = {}
@@ -406,20 +407,24 @@ def _privacy(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame
     return privacy_report(train, control, synthetic, common=common, part_columns=part_cols, seed=seed, **kw)  # type: ignore[no-any-return]
 
 
-def _influence(left: pd.DataFrame, right: pd.DataFrame, truth: pd.DataFrame, common: list[str], ref: pd.DataFrame, seed: int) -> dict[str, Any]:
+def _influence(left: pd.DataFrame, right: pd.DataFrame, truth: pd.DataFrame, common: list[str], ref: pd.DataFrame, seed: int, linker: dict[str, Any] | None = None) -> dict[str, Any]:
     """Which common variables drive the links (exact linker, leave-one-out and add-one), and which
     combinations single people out."""
-    from synthlink.evaluate import influence as inf
+    from synthlink.evaluate.influence import singling_out_combinations, variable_influence
 
     out: dict[str, Any] = {}
-    fn = getattr(inf, "variable_influence", None)
-    if fn is not None:
-        res = fn(left, right, truth, common, seed=seed)
-        out["variables"] = res.to_dict(orient="records") if isinstance(res, pd.DataFrame) else res
-    so = getattr(inf, "singling_out_combinations", None)
-    if so is not None:
-        res = so(ref, common, max_k=min(len(common), 4))
-        out["singling_out"] = res.to_dict(orient="records") if isinstance(res, pd.DataFrame) else res
+    lk = (linker or {}).get("name", "exact")
+    params = {k: v for k, v in ((linker or {}).get("params") or {}).items() if k != "on"}
+
+    def factory(cols: list[str]) -> Any:
+        return get_linker(lk, on=list(cols), **params)
+
+    per_var, steps = variable_influence(left[common], right[common], truth, common, factory, seed=seed)
+    out["linker"] = lk
+    out["variables"] = per_var.to_dict(orient="records")
+    out["forward"] = steps.to_dict(orient="records")
+    so = singling_out_combinations(ref, common, max_k=min(len(common), 4), seed=seed)
+    out["singling_out"] = so.drop(columns=["variables"], errors="ignore").to_dict(orient="records")
     return out
 
 

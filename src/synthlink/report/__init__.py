@@ -97,11 +97,11 @@ def _question_rows(q: dict[str, Any]) -> list[tuple[str, float | None, float | N
     fits = q.get("fits") or {}
     train = {c["term"]: c for c in _get(fits, "train", "coefficients") or []}
     others = {src: {c["term"]: c for c in _get(fits, src, "coefficients") or []} for src in ("baseline", "synthetic")}
-    for term, c in train.items():
+    for term in train:
         if term == "Intercept":
             continue
-        for src, label, coefs in (("train", "train", train), ("baseline", "original split, linked", others["baseline"]),
-                                  ("synthetic", "synthetic, linked (J*)", others["synthetic"])):
+        for label, coefs in (("train", train), ("original split, linked", others["baseline"]),
+                             ("synthetic, linked (J*)", others["synthetic"])):
             e = coefs.get(term)
             if not e:
                 continue
@@ -111,7 +111,6 @@ def _question_rows(q: dict[str, Any]) -> list[tuple[str, float | None, float | N
             lo = b - 1.96 * se if se is not None else None
             hi = b + 1.96 * se if se is not None else None
             rows.append((term, b, lo, hi, label))
-        del src
     return rows
 
 
@@ -153,23 +152,26 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
     var_rows = infl.get("variables") if isinstance(infl.get("variables"), list) else []
     infl_chart = ""
     if var_rows:
-        key = next((k for k in ("accuracy_drop", "accuracy_lost_when_dropped", "drop", "loss") if k in var_rows[0]), None)
-        if key:
-            infl_chart = charts.hbar([r.get("variable", "?") for r in var_rows], [_num(r.get(key)) for r in var_rows],
-                                     title="Accuracy lost when the variable is dropped")
+        if "loss_when_dropped" in var_rows[0]:
+            infl_chart = charts.intervals(
+                [(str(r.get("variable", "?")), _num(r.get(k)), None, None, lab) for r in var_rows
+                 for k, lab in (("loss_when_dropped", "accuracy lost when dropped"),
+                                ("accuracy_alone", "accuracy with this variable alone"),
+                                ("bound_loss_when_dropped", "uniqueness bound lost when dropped"))],
+                title=f"Influence of each common variable ({infl.get('linker', 'exact')} linkage, original split)")
     so_rows = infl.get("singling_out") if isinstance(infl.get("singling_out"), list) else []
     so_chart = ""
     if so_rows:
         by_k: dict[int, float] = {}
         for r in so_rows:
-            k = int(r.get("k", r.get("size", 0)) or 0)
-            v = _num(r.get("share_unique"))
+            k = int(r.get("k", 0) or 0)
+            v = _num(r.get("share_unique_records"))
             if v is not None:
                 by_k[k] = max(by_k.get(k, 0.0), v)
         if by_k:
             so_chart = charts.hbar([f"{k} variable(s)" for k in sorted(by_k)], [by_k[k] for k in sorted(by_k)], xmax=1.0,
                                    title="Highest share of people singled out, by combination size")
-        so_rows = sorted(so_rows, key=lambda r: -(_num(r.get("share_unique")) or 0))[:10]
+        so_rows = sorted(so_rows, key=lambda r: -(_num(r.get("share_unique_records")) or 0))[:10]
 
     # privacy-utility points
     points = []
