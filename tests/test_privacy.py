@@ -304,3 +304,17 @@ def test_compare_risk_side_by_side(split):
     assert {row["table"] for row in out["table"]} == {"A", "B", "J*"}
     assert out["effect"]["dcr"]["raised"] is True and out["effect"]["dcr"]["difference"] > 0.5
     assert headline(out["reports"]["A"])["dcr"]["risk"] < 0.5
+
+
+def test_bitset_counts_equal_the_row_scan():
+    from synthlink.evaluate.privacy.attacks import GT, _match, _random_queries
+
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"x": rng.integers(0, 30, 500).astype(float), "c": rng.choice(["a", "b", "c", None], 500),
+                       "y": np.where(rng.random(500) < 0.1, np.nan, rng.normal(size=500).round(1))})
+    ct = {"x": "numeric", "c": "categorical", "y": "numeric"}
+    (tab,) = _code_frames([df], list(ct), ct)
+    numeric = np.array([True, False, True])
+    cols, ops, vals = _random_queries(tab, numeric, 400, 2, rng)
+    ops = np.where((ops == NE) & numeric[cols], GT, ops)  # != on a numeric column takes the row scan
+    np.testing.assert_array_equal(_counts(tab, cols, ops, vals, numeric), _match(tab, cols, ops, vals).sum(axis=1))

@@ -70,9 +70,135 @@ class _Table:
         xf = self.xt.astype(np.float32)
         xf[np.isnan(xf)] = _NULL
         self.xf = xf
+        self._bits: _Bitsets | None | bool = False
 
     def __len__(self) -> int:
         return self.x.shape[0]
+
+    def bitsets(self, numeric: np.ndarray) -> _Bitsets | None:
+        if self._bits is False:
+            self._bits = _Bitsets.build(self, numeric)
+        return self._bits  # type: ignore[return-value]
+
+
+def _pack(mask: np.ndarray) -> np.ndarray:
+    """Pack boolean rows (k, n) into uint64 words (k, ceil(n / 64)); padding bits are 0."""
+    k, n = mask.shape
+    w = -(-n // 64)
+    padded = np.zeros((k, w * 64), dtype=bool)
+    padded[:, :n] = mask
+    return np.packbits(padded, axis=1, bitorder="little").view(np.uint64)
+
+
+class _Bitsets:
+    """Row sets of every predicate a query can use, as packed bits: per categorical value (==),
+    per numeric threshold (>= and <=), null and not-null per column. A query's match count is then
+    the popcount of an AND of a few bit rows instead of a scan of every row."""
+
+    EMPTY, ALL = 0, 1
+    MAX_BYTES = 400_000_000
+
+    def __init__(self, table: np.ndarray, uniq: list[np.ndarray], base: dict[tuple[str, int], int]):
+        self.table, self.uniq, self.base = table, uniq, base
+
+    @classmethod
+    def build(cls, tab: _Table, numeric: np.ndarray) -> _Bitsets | None:
+        n, m = tab.x.shape
+        uniq = []
+        rows_needed = 2
+        for j in range(m):
+            x = tab.x[:, j]
+            u = np.unique(x[~np.isnan(x)])
+            uniq.append(u)
+            rows_needed += 2 + (2 if numeric[j] else 1) * len(u)
+        if rows_needed * (-(-n // 64)) * 8 > cls.MAX_BYTES:
+            return None
+        blocks = [_pack(np.vstack([np.zeros(n, bool), np.ones(n, bool)]))]
+        base: dict[tuple[str, int], int] = {}
+        r = 2
+        for j in range(m):
+            x, u = tab.x[:, j], uniq[j]
+            nul = np.isnan(x)
+            blocks.append(_pack(np.vstack([nul, ~nul])))
+            base[("null", j)] = r
+            base[("notnull", j)] = r + 1
+            r += 2
+            for step in range(0, max(len(u), 1), 2048):
+                uu = u[step:step + 2048]
+                if not len(uu):
+                    break
+                if numeric[j]:
+                    blocks.append(_pack(x[None, :] >= uu[:, None]))
+                else:
+                    blocks.append(_pack(x[None, :] == uu[:, None]))
+            base[("first", j)] = r
+            r += len(u)
+            if numeric[j]:
+                for step in range(0, len(u), 2048):
+                    uu = u[step:step + 2048]
+                    blocks.append(_pack(x[None, :] <= uu[:, None]))
+                base[("le", j)] = r
+                r += len(u)
+        return cls(np.vstack(blocks), uniq, base)
+
+    def rows(self, cols: np.ndarray, ops: np.ndarray, vals: np.ndarray, numeric: np.ndarray):
+        """(pos1, pos2, neg) bit-row indices per predicate: set = T[pos1] & T[pos2] & ~T[neg];
+        None where a predicate has no single-row form (!= on a numeric column)."""
+        p1 = np.full(cols.shape, self.ALL)
+        p2 = np.full(cols.shape, self.ALL)
+        ng = np.full(cols.shape, self.EMPTY)
+        for j in np.unique(cols):
+            u = self.uniq[j]
+            for op in np.unique(ops[cols == j]):
+                m = (cols == j) & (ops == op)
+                v = vals[m]
+                if op == ISNULL:
+                    p1[m] = self.base[("null", j)]
+                    continue
+                if op == NOTNULL:
+                    p1[m] = self.base[("notnull", j)]
+                    continue
+                if numeric[j]:
+                    if op == NE:
+                        return None
+                    first = self.base[("first", j)]
+                    le = self.base[("le", j)]
+                    ge_l = np.searchsorted(u, v, side="left")
+                    ge_r = np.searchsorted(u, v, side="right")
+                    ge_i = ge_l if op in (GE, EQ) else ge_r if op == GT else None
+                    le_i = ge_r - 1 if op in (LE, EQ) else ge_l - 1 if op == LT else None
+                    if ge_i is not None:
+                        p1[m] = np.where(ge_i < len(u), first + np.minimum(ge_i, len(u) - 1), self.EMPTY)
+                    if le_i is not None:
+                        p2[m] = np.where(le_i >= 0, le + np.maximum(le_i, 0), self.EMPTY)
+                else:
+                    i = np.searchsorted(u, v)
+                    ic = np.minimum(i, max(len(u) - 1, 0))
+                    found = (i < len(u)) & (u[ic] == v) if len(u) else np.zeros(len(v), bool)
+                    eq = np.where(found, self.base[("first", j)] + ic, self.EMPTY)
+                    if op == EQ:
+                        p1[m] = eq
+                    elif op == NE:
+                        p1[m] = self.base[("notnull", j)]
+                        ng[m] = eq
+                    else:
+                        return None
+        return p1, p2, ng
+
+    def counts(self, p1: np.ndarray, p2: np.ndarray, ng: np.ndarray) -> np.ndarray:
+        q, s = p1.shape
+        w = self.table.shape[1]
+        step = max(1, 4_000_000 // max(w, 1))
+        out = np.empty(q, dtype=np.int64)
+        t = self.table
+        for i in range(0, q, step):
+            acc = t[p1[i:i + step, 0]] & t[p2[i:i + step, 0]] & ~t[ng[i:i + step, 0]]
+            for k in range(1, s):
+                acc &= t[p1[i:i + step, k]]
+                acc &= t[p2[i:i + step, k]]
+                acc &= ~t[ng[i:i + step, k]]
+            out[i:i + step] = np.bitwise_count(acc).sum(axis=1, dtype=np.int64)
+        return out
 
 
 def _code_frames(frames: Sequence[pd.DataFrame], columns: Sequence[str], ctypes: dict[str, str]) -> list[_Table]:
@@ -154,9 +280,16 @@ def _match(tab: _Table, cols: np.ndarray, ops: np.ndarray, vals: np.ndarray) -> 
     return out
 
 
-def _counts(tab: _Table, cols: np.ndarray, ops: np.ndarray, vals: np.ndarray) -> np.ndarray:
+def _counts(tab: _Table, cols: np.ndarray, ops: np.ndarray, vals: np.ndarray,
+            numeric: np.ndarray | None = None) -> np.ndarray:
     if len(cols) == 0:
         return np.zeros(0, dtype=np.int64)
+    if numeric is not None:
+        bits = tab.bitsets(numeric)
+        if bits is not None:
+            rows = bits.rows(cols, ops, vals, numeric)
+            if rows is not None:
+                return bits.counts(*rows)
     step = max(1, min(8_000_000 // max(len(tab), 1), -(-len(cols) // 2)))
     starts = range(0, len(cols), step)
 
@@ -203,7 +336,7 @@ def _univariate_queries(syn: _Table, numeric: np.ndarray, n: int, rng: np.random
     v = np.array(vals, dtype=float).reshape(-1, 1)
     perm = rng.permutation(len(c))
     c, o, v = c[perm], o[perm], v[perm]
-    ok = _counts(syn, c, o, v) == 1
+    ok = _counts(syn, c, o, v, numeric) == 1
     picked = _collect(_keys(c, o, v), ok, set(), n)
     return c[picked], o[picked], v[picked], len(c)
 
@@ -225,7 +358,7 @@ def _multivariate_queries(syn: _Table, numeric: np.ndarray, n: int, n_cols: int,
         ops = np.where(vals > med[cols], GE, LE)
         ops = np.where(numeric[cols], ops, EQ)
         ops = np.where(np.isnan(vals), ISNULL, ops)
-        ok = _counts(syn, cols, ops, vals) == 1
+        ok = _counts(syn, cols, ops, vals, numeric) == 1
         picked = _collect(_keys(cols, ops, vals), ok, seen, n)
         out_c.append(cols[picked]); out_o.append(ops[picked]); out_v.append(vals[picked])  # noqa: E702
         attempts += b
@@ -313,10 +446,10 @@ def singling_out(
     n = len(cols)
     if n == 0:
         raise ValueError(f"singling out ({mode}): no query singles out a synthetic record after {tried} attempts")
-    n_success = int((_counts(ori, cols, ops, vals) == 1).sum())
+    n_success = int((_counts(ori, cols, ops, vals, numeric) == 1).sum())
     rc, ro, rv = _random_queries(syn, numeric, n, k, rng)
-    n_baseline = int((_counts(ori, rc, ro, rv) == 1).sum())
-    n_control: float = float((_counts(ctrl, cols, ops, vals) == 1).sum())
+    n_baseline = int((_counts(ori, rc, ro, rv, numeric) == 1).sum())
+    n_control: float = float((_counts(ctrl, cols, ops, vals, numeric) == 1).sum())
     correction = 1.0
     note = None
     if len(ctrl) != len(ori):
