@@ -72,18 +72,14 @@ def test_rerun_recomputes_nothing_and_gives_same_numbers(tmp_path):
 
 def test_interrupted_run_resumes_without_recomputing_finished_stages(tmp_path, monkeypatch):
     cfg = _config(tmp_path)
-    from synthlink.link import exact
+    real_link = Study._link
 
-    calls = {"n": 0}
-    real_link = exact.ExactLinker.link
-
-    def flaky(self, seed=0):
-        calls["n"] += 1
-        if calls["n"] == 2:  # baseline exact done; die while linking the synthetic parts
+    def dies_on_synthetic(self, cache, stage, *args, **kw):
+        if stage == "synthetic":  # baseline done, synthetic parts made; die while linking them
             raise KeyboardInterrupt
-        return real_link(self, seed)
+        return real_link(self, cache, stage, *args, **kw)
 
-    monkeypatch.setattr(exact.ExactLinker, "link", flaky)
+    monkeypatch.setattr(Study, "_link", dies_on_synthetic)
     with pytest.raises(KeyboardInterrupt):
         Study.from_yaml(cfg).run(tmp_path / "out", progress=False, report=False)
     cache = tmp_path / "out" / "cache"
@@ -91,7 +87,7 @@ def test_interrupted_run_resumes_without_recomputing_finished_stages(tmp_path, m
     assert any(n.startswith("baseline-links") for n in done_before)
     assert not any(n.startswith("synthetic-links") for n in done_before)
     assert not list(cache.glob("*.tmp")) and not list(cache.glob(".*"))
-    monkeypatch.setattr(exact.ExactLinker, "link", real_link)
+    monkeypatch.setattr(Study, "_link", real_link)
     res = Study.from_yaml(cfg).run(tmp_path / "out", progress=False, report=False)
     after = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
     for name, mtime in done_before.items():
