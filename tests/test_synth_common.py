@@ -104,8 +104,6 @@ def test_no_real_identifier_in_output(fitted) -> None:  # type: ignore[no-untype
 def test_identifier_like_column_is_refused_or_not_copied(name: str) -> None:
     full = frame()
     ids = set(full["pid"])
-    if name == "marginals":
-        pytest.xfail("the marginals floor resamples every column, identifier-like ones included")
     try:
         out = get_synthesizer(name).fit(full).sample(300, seed=0)
     except PrivacyError as e:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from synthlink.synth.base import Synthesizer
+from synthlink.synth.cart import check_identifier_like
 
 
 class MarginalsSynthesizer(Synthesizer):
@@ -15,6 +16,7 @@ class MarginalsSynthesizer(Synthesizer):
     summary = "independent marginals per column (the floor)"
 
     def _fit(self, data: pd.DataFrame) -> None:
+        check_identifier_like(data, "marginals")  # resampling would copy real identifiers
         self.values_ = {c: data[c].to_numpy() for c in data.columns}
 
     def _sample(self, n: int, seed: int) -> pd.DataFrame:
