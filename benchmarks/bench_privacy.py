@@ -161,6 +161,11 @@ def attacks_side_by_side(train, control, label, tmp: Path, n: int = 500) -> None
             print(f"   {m:<14}{fa:<30}{fb:<30}{ov:<9}{a['seconds']:>8.2f}{b['seconds']:>8.2f}{b['seconds'] / a['seconds']:>8.1f}x")
         else:
             print(f"   {m:<14}{fa:<30}{'-':<30}{'-':<9}{a['seconds']:>8.2f}")
+    if peer and len(train) != len(control):
+        print("   note: train and control differ in size, so both tools rescale the control singling-out "
+              "successes by a fitted size model; Anonymeter 1.1.0 fits it to len(counts) (the number of "
+              "queries, a constant) instead of the number of successes, so its correction is arbitrary "
+              "when the sizes differ much. synthlink fits the successes (the 1.0 behaviour).")
     if peer:
         ta = sum(mine[m]["seconds"] for m in mine)
         tb = sum(peer[m]["seconds"] for m in peer)
