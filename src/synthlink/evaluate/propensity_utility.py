@@ -88,6 +88,15 @@ def _interactions(X: np.ndarray, owner: list[int]) -> np.ndarray:
     return np.column_stack([X, *extra]) if extra else X
 
 
+def _n_params_with_interactions(owner: list[int]) -> int:
+    """Columns of the design with first-order interactions (an upper bound: all-zero products are
+    dropped later), counted without building them."""
+    k = len(owner)
+    per_var = np.bincount(np.asarray(owner, dtype=np.int64)) if owner else np.zeros(0, np.int64)
+    same = int((per_var * (per_var - 1) // 2).sum())
+    return k + k * (k - 1) // 2 - same
+
+
 def _pmse(p: np.ndarray, c: float) -> float:
     return float(np.mean((p - c) ** 2))
 
@@ -123,8 +132,8 @@ def pmse(
     details: dict[str, Any] = {}
     if model == "logit":
         used = 0
-        if maxorder >= 1:
-            Xi = _interactions(X, owner)
+        if maxorder >= 1 and _n_params_with_interactions(owner) + 1 <= max_params:
+            Xi = _interactions(X, owner)  # built only when it will be used (it is the slow part)
             if Xi.shape[1] + 1 <= max_params:
                 X, used = Xi, 1
         details["maxorder_used"] = used
