@@ -169,14 +169,14 @@ def run_link(left_path: Path, right_path: Path, method: str, on: list[str], key:
 def register(app: typer.Typer) -> None:
     @app.command("link")
     def link_cmd(
-        left: Path = typer.Argument(..., help="left table (.csv, .parquet, file.duckdb::table)"),  # noqa: B008
-        right: Path = typer.Argument(..., help="right table"),  # noqa: B008
+        left: Path = typer.Argument(..., help="left table (.csv, .parquet, file.duckdb::table)"),
+        right: Path = typer.Argument(..., help="right table"),
         method: str = typer.Option(..., "--method", help="identifier, exact, probabilistic, distance, propensity, hotdeck"),
         on: str = typer.Option(..., "--on", help="linking columns, comma-separated"),
         key: str = typer.Option(..., "--key", help="record-key column in both tables (carried through, never matched on)"),
-        out: Path = typer.Option(..., "--out", help="links file: .csv or .parquet (diagnostics in LINKS.json)"),  # noqa: B008
-        truth: Path | None = typer.Option(None, "--truth", help="true pairs (left_key, right_key) for accuracy figures"),  # noqa: B008
-        param: list[str] | None = typer.Option(None, "--param", help="method parameter NAME=VALUE (repeatable)"),  # noqa: B008
+        out: Path = typer.Option(..., "--out", help="links file: .csv or .parquet (diagnostics in LINKS.json)"),
+        truth: Path | None = typer.Option(None, "--truth", help="true pairs (left_key, right_key) for accuracy figures"),
+        param: list[str] | None = typer.Option(None, "--param", help="method parameter NAME=VALUE (repeatable)"),
         seed: int = typer.Option(0, "--seed", help="seed (shuffling of the right table, sampling)"),
     ) -> None:
         """Link two tables with one method; write the links and a JSON of diagnostics beside them."""
