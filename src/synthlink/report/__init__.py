@@ -138,14 +138,16 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
                         "reason": d.get("reason", ""), "share_ties": d.get("share_ties"),
                         "score_sd": d.get("score_sd")})
 
-    warnings = []
-    for b in first.get("baseline", []):
-        for w in b.get("warnings") or []:
-            warnings.append((f"{b['linker']} (original split)", w))
-    for s in first.get("synthetic", []):
-        for w in s.get("warnings") or []:
-            warnings.append((f"{s['synthesizer']} × {s['linker']}", w))
-    warnings = list(dict.fromkeys(warnings))
+    # method warnings, grouped: one entry per linker and message (numbers in a message vary
+    # from run to run, so messages are grouped by their first clause), listing where it arose
+    grouped: dict[tuple[str, str], dict[str, Any]] = {}
+    for where, entries in (("original split", first.get("baseline", [])), (None, first.get("synthetic", []))):
+        for e in entries:
+            for w in e.get("warnings") or []:
+                head = str(w).split(":")[0].split("(")[0].strip()
+                g = grouped.setdefault((e["linker"], head), {"linker": e["linker"], "message": str(w), "where": []})
+                g["where"].append(where or e.get("synthesizer", ""))
+    warnings = list(grouped.values())
 
     # influence
     infl = first.get("influence") or {}
@@ -299,10 +301,10 @@ def _verdict(first: dict[str, Any], baseline: list[dict[str, Any]], synthetic: l
             )
     for p in psm:
         if p.get("suitable") is False:
+            reason = str(p.get("reason") or "the scores cannot tell the records of the two parts apart")
             lines.append(
                 f"Propensity score matching is not suitable for record linkage here (AUC {_f(p.get('auc'))}): "
-                "both parts come from the same population, so the scores cannot tell records apart and "
-                "its links are essentially random."
+                f"{reason.rstrip('.')}. It balances groups; it does not identify individuals."
             )
     if synthetic:
         scored = [(s, _utility_score(s.get("utility")), _max_risk(s.get("privacy"))) for s in synthetic]

@@ -164,7 +164,7 @@ def intervals(
     groups = list(dict.fromkeys(r[4] for r in rows))
     out = [f'<svg class="chart" role="img" viewBox="0 0 {width} {h}" width="100%">']
     if title:
-        out.append(f'<text x="{left}" y="16" class="ct">{escape(title)}</text>')
+        out.append(f'<text x="10" y="16" class="ct">{escape(title)}</text>')
     if zero and vmin < 0 < vmax:
         out.append(f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{top}" y2="{top + n_rows * row_h}" stroke="#a0aec0" stroke-dasharray="3,3"/>')
     for i, lab in enumerate(labels):
