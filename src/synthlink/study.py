@@ -29,7 +29,7 @@ import pandas as pd
 from synthlink.cache import Cache, stage_key
 from synthlink.config import MethodSpec, StudyConfig
 from synthlink.errors import ConfigError, SynthlinkError
-from synthlink.evaluate.linkage import linkage_quality, uniqueness_bound
+from synthlink.evaluate.linkage import expected_bound, linkage_quality, uniqueness_bound
 from synthlink.evaluate.metric import Metric
 from synthlink.io import read_table, write_json, write_table
 from synthlink.link import get_linker, linker_class
@@ -290,6 +290,9 @@ class Study:
             "uniqueness_bound": {
                 "common_all_train": uniqueness_bound(sres.train, common),
                 "linked_population": uniqueness_bound(ref_train, common),
+                # with incomplete coverage or recording noise: the expected accuracy of the best use of
+                # exact agreement on the common variables, the ceiling every method is shown against
+                "expected": expected_bound(left, right, truth, common),
                 "columns": common,
             },
             "baseline": [], "synthetic": [], "parts_privacy": {},
@@ -493,6 +496,7 @@ def _runs_table(seeds: list[dict[str, Any]]) -> pd.DataFrame:
             row = {"seed": rec["seed"], "stage": "baseline", "synthesizer": "original", "linker": b["linker"], "status": b["status"]}
             row.update({k: _num(v) for k, v in (b.get("quality") or {}).items()})
             row["uniqueness_bound"] = rec["uniqueness_bound"]["linked_population"]
+            row["expected_bound"] = rec["uniqueness_bound"].get("expected", float("nan"))
             d = b.get("diagnostics") or {}
             if "suitable_for_record_linkage" in d:
                 row["suitable_for_record_linkage"] = bool(d["suitable_for_record_linkage"])

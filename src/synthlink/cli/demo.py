@@ -41,10 +41,10 @@ def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
     b = result.baseline()
     if not b.empty and "accuracy" in b.columns:
         t = Table(title="Linkage on the original split (truth known)")
-        for c in ("linker", "accuracy", "f1", "uniqueness_bound"):
+        for c in ("linker", "accuracy", "f1", "expected_bound", "uniqueness_bound"):
             t.add_column(c)
         for _, r in b.iterrows():
-            t.add_row(str(r["linker"]), *(f"{r[c]:.3f}" if c in r and r[c] == r[c] else "n/a" for c in ("accuracy", "f1", "uniqueness_bound")))
+            t.add_row(str(r["linker"]), *(f"{r[c]:.3f}" if c in r and r[c] == r[c] else "n/a" for c in ("accuracy", "f1", "expected_bound", "uniqueness_bound")))
         console.print(t)
     console.print(f"report:  {result.report_path}")
     console.print(f"metrics: {result.out / 'metrics.json'}")

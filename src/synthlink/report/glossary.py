@@ -10,6 +10,10 @@ GLOSSARY: dict[str, str] = {
     "records. Within a group of people who share all common values no method can tell them apart, so "
     "random one-to-one matching inside the group gets one right in expectation: no method that sees only "
     "these variables can expect a higher accuracy.",
+    "expected bound": "The uniqueness bound generalised to parts that cover different people or "
+    "disagree (recording noise): for each true pair, 1 / the larger count of left or right records "
+    "sharing its common values (0 if its values disagree), averaged over true pairs. It equals the "
+    "uniqueness bound when both parts hold the same people unchanged.",
     "share unlinked": "Share of left-hand records that received no link.",
     "auc": "Area under the ROC curve of the propensity model that predicts which part a record comes "
     "from. 0.5 means the parts are indistinguishable: propensity scores carry no record-level "
