@@ -401,6 +401,11 @@ def _privacy(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame
     kw = {k: v for k, v in privacy.items() if k in ("keys", "targets", "secret", "n_attacks")}
     if isinstance(opt, dict):
         kw.update(opt)
+    max_rows = kw.pop("max_rows", None)
+    if max_rows:
+        # documented sampling for large populations: each table is cut to at most max_rows rows
+        # (seeded); the risks then describe that sample (they are rates, so their scale is kept)
+        train, control, synthetic = (_sample_rows(t, int(max_rows), seed + i) for i, t in enumerate((train, control, synthetic)))
     if kw.get("keys"):
         kw["keys"] = [k for k in kw["keys"] if k in synthetic.columns]
     if kw.get("targets"):
@@ -408,6 +413,13 @@ def _privacy(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame
     if kw.get("secret") and kw["secret"] not in synthetic.columns:
         kw.pop("secret")
     return privacy_report(train, control, synthetic, common=common, part_columns=part_cols, seed=seed, **kw)  # type: ignore[no-any-return]
+
+
+def _sample_rows(df: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
+    if len(df) <= max_rows:
+        return df
+    idx = np.sort(np.random.default_rng(seed).choice(len(df), size=max_rows, replace=False))
+    return df.iloc[idx].reset_index(drop=True)
 
 
 def _influence(left: pd.DataFrame, right: pd.DataFrame, truth: pd.DataFrame, common: list[str], ref: pd.DataFrame, seed: int, linker: dict[str, Any] | None = None) -> dict[str, Any]:
