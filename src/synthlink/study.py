@@ -14,10 +14,12 @@ an interrupted run resumes where it stopped. Logs name stages and counts, never 
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,9 +224,12 @@ class Study:
             tasks += [("synthetic", sy.label, lk.label) for lk in cfg.linkers]
         return tasks
 
-    def _linker_inputs(self, spec: MethodSpec, left: pd.DataFrame, right: pd.DataFrame, key: str | None) -> tuple[Any, pd.DataFrame, pd.DataFrame] | None:
+    def _linker_inputs(self, spec: MethodSpec, left: pd.DataFrame, right: pd.DataFrame, key: str | None, truth_column: str | None = None) -> tuple[Any, pd.DataFrame, pd.DataFrame] | None:
         """Build the linker and the frames it may see. The identifier is dropped for every method
-        except the identifier join; that join needs a key present in both frames."""
+        except the identifier join; that join needs a key present in both frames. On the original
+        split, a method that can learn from the truth (a ``truth`` parameter, as the probabilistic
+        linker's m from true pairs) gets the surrogate key column as ``truth``; it lists the true
+        pairs from it and never matches on it."""
         ident = self.config.plan.identifier
         cls = linker_class(spec.name)
         params = dict(spec.params)
@@ -235,11 +240,15 @@ class Study:
             return get_linker(spec.name, **params), left, right
         if "on" not in params and "passes" not in params:
             params["on"] = list(self.config.plan.common)
-        drop = [c for c in (ident, key) if c]
+        keep_truth = (truth_column is not None and "truth" not in params
+                      and "truth" in inspect.signature(cls.__init__).parameters)
+        if keep_truth:
+            params["truth"] = truth_column
+        drop = [c for c in (ident, key) if c and not (keep_truth and c == truth_column)]
         return get_linker(spec.name, **params), left.drop(columns=drop, errors="ignore"), right.drop(columns=drop, errors="ignore")
 
-    def _link(self, cache: Cache, stage: str, key_parts: tuple[Any, ...], spec: MethodSpec, left: pd.DataFrame, right: pd.DataFrame, seed: int, key: str | None) -> tuple[Links, pd.DataFrame, pd.DataFrame] | None:
-        built = self._linker_inputs(spec, left, right, key)
+    def _link(self, cache: Cache, stage: str, key_parts: tuple[Any, ...], spec: MethodSpec, left: pd.DataFrame, right: pd.DataFrame, seed: int, key: str | None, truth_column: str | None = None) -> tuple[Links, pd.DataFrame, pd.DataFrame] | None:
+        built = self._linker_inputs(spec, left, right, key, truth_column)
         if built is None:
             return None
         linker, lx, rx = built
@@ -252,7 +261,13 @@ class Study:
             return links_from_cache(read_table(pairs_p), meta), lx, rx
         cache.misses += 1
         cache.computed.append(f"{stage}-links-{k}")
-        links = shuffled_link(linker, lx, rx, seed=seed)
+        with warnings.catch_warnings(record=True) as caught:
+            # method warnings (e.g. propensity matching unsuitable) are kept in Links.warnings and
+            # shown in the report; here they only go to the log, once
+            warnings.simplefilter("always")
+            links = shuffled_link(linker, lx, rx, seed=seed)
+        for w in {str(w.message) for w in caught}:
+            log.info("%s (%s): %s", spec.label, stage, w)
         write_table(links_to_frame(links), pairs_p)
         write_json(links_meta(links), meta_p)
         meta = json.loads(meta_p.read_text(encoding="utf-8"))  # JSON-clean, as on a rerun
@@ -306,13 +321,14 @@ class Study:
 
         # -- baseline: each linker on the original parts -------------------------------------------
         baseline_joint: dict[str, pd.DataFrame] = {}
-        for spec in cfg.linkers:
+        for spec in _baseline_specs(cfg.linkers):
             bar.step(f"baseline {spec.label}")
-            got = timer(f"link:{spec.label}")(lambda spec=spec: self._link(cache, "baseline", (split_key, lname, rname), spec, left, right, seed, ident))
+            got = timer(f"link:{spec.label}")(lambda spec=spec: self._link(cache, "baseline", (split_key, lname, rname), spec, left, right, seed, ident, truth_column=ident))
             if got is None:
                 record["baseline"].append({"linker": spec.label, "status": "not applicable"})
                 continue
             links, lx, rx = got
+            lx, rx = lx.drop(columns=[ident], errors="ignore"), rx.drop(columns=[ident], errors="ignore")
             rec = reconstruct(lx, rx, links, common, drop=[ident])
             quality = linkage_quality(links, truth)
             J = linked_only(rec)
@@ -413,6 +429,18 @@ def _privacy(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame
     if kw.get("secret") and kw["secret"] not in synthetic.columns:
         kw.pop("secret")
     return privacy_report(train, control, synthetic, common=common, part_columns=part_cols, seed=seed, **kw)  # type: ignore[no-any-return]
+
+
+def _baseline_specs(linkers: list[MethodSpec]) -> list[MethodSpec]:
+    """The baseline runs every configured linker and, for a probabilistic linker whose m comes from
+    EM, the same linker with m trained from the true pairs: EM can fail silently on weak linking
+    variables, and only the original split can show it."""
+    out: list[MethodSpec] = []
+    for spec in linkers:
+        out.append(spec)
+        if spec.name == "probabilistic" and spec.params.get("m_from", "em") == "em":
+            out.append(MethodSpec(spec.name, {**spec.params, "m_from": "truth"}, f"{spec.label} [m from truth]"))
+    return out
 
 
 def _sample_rows(df: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:

@@ -42,7 +42,7 @@ def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
     if not b.empty and "accuracy" in b.columns:
         t = Table(title="Linkage on the original split (truth known)")
         for c in ("linker", "accuracy", "f1", "expected_bound", "uniqueness_bound"):
-            t.add_column(c)
+            t.add_column(c, overflow="fold", min_width=12 if c == "linker" else None)
         for _, r in b.iterrows():
             t.add_row(str(r["linker"]), *(f"{r[c]:.3f}" if c in r and r[c] == r[c] else "n/a" for c in ("accuracy", "f1", "expected_bound", "uniqueness_bound")))
         console.print(t)
