@@ -304,6 +304,19 @@ def _verdict(first: dict[str, Any], baseline: list[dict[str, Any]], synthetic: l
                 "independently synthesized parts cannot recover individuals; at best it preserves "
                 "relationships that the common variables explain."
             )
+    by_label = {b["linker"]: b for b in baseline}
+    for label, b in by_label.items():
+        if not label.endswith(" [m from truth]"):
+            continue
+        em = by_label.get(label[: -len(" [m from truth]")])
+        a_t = _num(_get(b, "quality", "accuracy"))
+        a_em = _num(_get(em, "quality", "accuracy")) if em else None
+        if a_t is not None and a_em is not None and a_t - a_em > 0.05:
+            lines.append(
+                f"Probabilistic linkage with m estimated by EM links {a_em:.1%} correctly on the original split, "
+                f"against {a_t:.1%} with m trained from the true pairs: EM failed on these common variables, "
+                "so its links on the synthetic parts (where no truth exists) cannot be trusted."
+            )
     for p in psm:
         if p.get("suitable") is False:
             reason = str(p.get("reason") or "the scores cannot tell the records of the two parts apart")
