@@ -31,14 +31,53 @@ every record of the smaller part has one match: ``min(n_left, n_right) / (n_left
 Privacy: only the linking columns and an internal row-position id reach Splink; identifiers and
 any other column stay out. Nothing is fetched from the network (DuckDB in memory, extension
 auto-install disabled); Splink's log is kept at WARNING.
+
+Backends. ``backend="duckdb"`` (the default) runs Splink on an in-memory DuckDB database in this
+process. ``backend="spark"`` runs the same Splink model (same comparisons, blocking rules, u
+sampling call and seed, EM sessions or truth-trained m, same prior) through Splink's ``SparkAPI``;
+only the pair list ``(left, right, match weight)`` comes back to the driver, where the one-to-one
+assignment runs in numpy/scipy as above (its memory grows with the candidate pairs, not with the
+cartesian product). Needs ``pyspark >= 4.0`` and Java 17 or 21 (``java`` on the PATH or
+``JAVA_HOME``). Nothing is downloaded: no ``--packages``, no Maven jars; Splink's similarity-UDF
+jar is not registered (``register_udfs_automatically=False``) because exact, absolute-difference
+and date-difference comparisons are plain Spark SQL.
+
+- ``spark=None`` (default): a Spark session is created for the call and stopped after it:
+  ``local[2]``, 4 shuffle partitions, 2 GB driver memory, UI off, driver bound to 127.0.0.1, its
+  scratch, warehouse and checkpoint directories in a temporary directory that is removed
+  afterwards. ``spark_conf`` overrides or adds Spark settings of that session, e.g.
+  ``{"spark.master": "spark://head:7077", "spark.executor.memory": "8g"}`` to run on a
+  standalone cluster (the loopback binding is then not set). If a session is already active in
+  the process it is used and left running.
+- ``spark=<SparkSession>``: a session you built (for YARN, Kubernetes, Databricks, a standalone
+  cluster) is used as is and left running; the temporary views this linker creates are dropped
+  (and so uncached) at the end.
+- ``spark_options`` go to Splink's ``SparkAPI``: ``break_lineage_method`` (default ``"persist"``
+  for a local session; for a session given or on a cluster ``"parquet"`` when the session has a
+  checkpoint directory, which must then be on storage every executor reads, e.g. HDFS or S3, else
+  ``"persist"``), ``num_partitions_on_repartition`` (default: half of
+  ``spark.sql.shuffle.partitions``), ``repartition_after_blocking``, ``catalog``, ``database``.
+
+The u probabilities are estimated by Splink's deterministic sampler, which selects records by a
+hash of their id and the seed: DuckDB's and Spark's hash functions differ, so the same seed
+samples different pairs on the two backends and u (hence the weights) differ by sampling error.
+With ``max_pairs_u >= n_left * n_right`` and ``u_min_count=None`` nothing is sampled (u from
+every pair) and the two backends give the same model and, with ``m_from="truth"``, the same links;
+EM then agrees to floating-point accuracy (sums are taken in another order).
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import logging
 import math
+import os
+import shutil
+import tempfile
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -236,6 +275,200 @@ def one_to_one_assignment(lft: np.ndarray, rgt: np.ndarray, w: np.ndarray, n_lef
     return np.sort(out), stats
 
 
+# ---------------------------------------------------------------------------------- backends
+#: Spark settings of the session this linker creates when none is given (local mode)
+SPARK_LOCAL_CONF: dict[str, str] = {
+    "spark.master": "local[2]",
+    "spark.app.name": "synthlink-probabilistic",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "4",
+    "spark.driver.memory": "2g",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+}
+#: added only when the master is local: no listening socket outside the loopback interface
+SPARK_LOOPBACK_CONF: dict[str, str] = {
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+}
+_SPLINK_SPARK_OPTIONS = {"break_lineage_method", "num_partitions_on_repartition", "repartition_after_blocking",
+                         "catalog", "database"}
+
+
+class _DuckDBBackend:
+    """In-memory DuckDB connection wrapped for Splink; ``quote`` quotes an identifier in its SQL."""
+
+    name = "duckdb"
+    quote = '"'
+
+    def __init__(self) -> None:
+        self.views: list[str] = []
+        import duckdb
+        from splink import DuckDBAPI
+
+        self.con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False})
+        self.con.execute("SET enable_progress_bar = false")
+        self.db = DuckDBAPI(connection=self.con)
+        self.info: dict[str, Any] = {"backend": "duckdb"}
+
+    def table(self, df: pd.DataFrame) -> Any:
+        return df
+
+    def register(self, df: pd.DataFrame, display_name: str) -> Any:
+        return self.db.register(df, dataset_display_name=display_name)
+
+    def view(self, df: pd.DataFrame, name: str) -> None:
+        self.con.register(name, df)
+
+    def drop_view(self, name: str) -> None:
+        self.con.unregister(name)
+
+    def numpy(self, sql: str) -> dict[str, np.ndarray]:
+        return {k: np.asarray(v) for k, v in self.con.execute(sql).fetchnumpy().items()}
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        return self.con.execute(sql).df()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class _SparkBackend:
+    """Splink's SparkAPI on a given or a new Spark session (see the module docstring)."""
+
+    name = "spark"
+    quote = "`"
+
+    def __init__(self, spark: Any = None, conf: dict[str, Any] | None = None,
+                 options: dict[str, Any] | None = None) -> None:
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError as e:
+            from synthlink.errors import MethodUnavailableError
+
+            raise MethodUnavailableError(
+                "probabilistic: backend='spark' needs pyspark (pip install 'pyspark>=4.0') and Java 17 or 21") from e
+        from splink.backends.spark import SparkAPI
+
+        options = dict(options or {})
+        bad = sorted(set(options) - _SPLINK_SPARK_OPTIONS)
+        if bad:
+            raise ConfigError(f"probabilistic: unknown spark_options {bad}; known: {sorted(_SPLINK_SPARK_OPTIONS)}")
+        self.tmp: str | None = None
+        self.owned = False
+        self.views: list[str] = []
+        self.tag = uuid.uuid4().hex[:10]
+        if spark is None:
+            spark = SparkSession.getActiveSession()
+            if spark is not None and conf:
+                raise ConfigError("probabilistic: a Spark session is already active, spark_conf cannot reconfigure "
+                                  "it; pass it as spark= (configured as needed) or stop it first")
+            if spark is None:
+                if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+                    from synthlink.errors import MethodUnavailableError
+
+                    raise MethodUnavailableError(
+                        "probabilistic: backend='spark' needs Java 17 or 21 ('java' on the PATH or JAVA_HOME)")
+                spark = self._new_session(SparkSession, conf or {})
+                self.owned = True
+        elif conf:
+            raise ConfigError("probabilistic: spark_conf applies to the session the linker creates; "
+                              "configure the SparkSession you pass instead")
+        self.spark = spark
+        # temporary views present before: everything new with Splink's or our prefix is dropped at the end
+        self.views_before = self._temp_views()
+        if "break_lineage_method" not in options:
+            local = str(spark.sparkContext.master).startswith("local")
+            has_dir = not spark.sparkContext._jsc.sc().getCheckpointDir().isEmpty()
+            options["break_lineage_method"] = "persist" if (local and self.owned) or not has_dir else "parquet"
+        self.db = SparkAPI(spark_session=spark, register_udfs_automatically=False, **options)
+        self.info = {
+            "backend": "spark",
+            "spark_version": spark.version,
+            "spark_master": str(spark.sparkContext.master),
+            "session": "created for this call" if self.owned else "given or active session, left running",
+            "break_lineage_method": self.db.break_lineage_method,
+            "num_partitions_on_repartition": self.db.num_partitions_on_repartition,
+        }
+
+    def _new_session(self, SparkSession: Any, conf: dict[str, Any]) -> Any:
+        self.tmp = tempfile.mkdtemp(prefix="synthlink_spark_")
+        settings = dict(SPARK_LOCAL_CONF)
+        settings["spark.local.dir"] = os.path.join(self.tmp, "local")
+        settings["spark.sql.warehouse.dir"] = os.path.join(self.tmp, "warehouse")
+        settings.update({str(k): str(v) for k, v in conf.items()})
+        if settings["spark.master"].startswith("local"):
+            for k, v in SPARK_LOOPBACK_CONF.items():
+                settings.setdefault(k, v)
+        b = SparkSession.builder
+        for k, v in settings.items():
+            b = b.config(k, v)
+        try:
+            spark = b.getOrCreate()
+        except Exception:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
+        spark.sparkContext.setLogLevel("ERROR")
+        if settings["spark.master"].startswith("local") and "spark.checkpoint.dir" not in settings:
+            spark.sparkContext.setCheckpointDir(os.path.join(self.tmp, "checkpoints"))
+        return spark
+
+    def _temp_views(self) -> set[str]:
+        return {t.name for t in self.spark.catalog.listTables() if t.isTemporary}
+
+    def table(self, df: pd.DataFrame) -> Any:
+        import pyarrow as pa
+
+        return self.spark.createDataFrame(pa.Table.from_pandas(df, preserve_index=False))
+
+    def register(self, df: pd.DataFrame, display_name: str) -> Any:
+        name = f"__sl_{display_name}_{self.tag}"
+        self.views.append(name)
+        return self.db.register(self.table(df), dataset_display_name=display_name, table_name=name)
+
+    def view(self, df: pd.DataFrame, name: str) -> None:
+        self.table(df).createOrReplaceTempView(name)
+        self.views.append(name)
+
+    def drop_view(self, name: str) -> None:
+        self.spark.catalog.dropTempView(name)
+
+    def numpy(self, sql: str) -> dict[str, np.ndarray]:
+        t = self.spark.sql(sql).toArrow()
+        return {c: t.column(c).to_numpy() for c in t.column_names}
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        return self.spark.sql(sql).toArrow().to_pandas()
+
+    def close(self) -> None:
+        try:
+            if not self.owned:
+                # drop (and so uncache) every view made here: Splink's tables (some are made by its
+                # copies of the database API) and ours
+                names = set(self.views) | {n for n in self._temp_views() - self.views_before
+                                           if n.startswith(("__splink__", "__sl_"))}
+                for name in sorted(names):
+                    with contextlib.suppress(Exception):
+                        self.spark.catalog.dropTempView(name)
+            else:
+                self.spark.stop()
+        finally:
+            if self.tmp:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _backend(kind: str, spark: Any = None, conf: dict[str, Any] | None = None,
+             options: dict[str, Any] | None = None) -> Iterator[Any]:
+    be: Any = _SparkBackend(spark, conf, options) if kind == "spark" else _DuckDBBackend()
+    try:
+        yield be
+    finally:
+        be.close()
+
+
 class ProbabilisticLinker(Linker):
     """Fellegi-Sunter linkage with Splink (DuckDB), one-to-one by exact assignment per component.
 
@@ -257,16 +490,28 @@ class ProbabilisticLinker(Linker):
     threshold : minimum match probability of a link (default: none, every candidate may link).
     one_to_one : solve the one-to-one assignment (else return every candidate pair).
     max_iterations : EM iterations per session.
+    u_min_count : Splink's ``min_count_per_level`` for u sampling (stop early once every level has that
+        many sampled pairs); ``None`` uses every sampled pair in one pass (with ``max_pairs_u >=
+        n_left * n_right``: exact u from all pairs, the same on every backend).
+    backend : ``"duckdb"`` (default, in-memory, embedded) or ``"spark"`` (Splink's Spark backend).
+    spark : a ``pyspark.sql.SparkSession`` to run on (``backend="spark"``; default: a local session
+        created and stopped for the call, or the active one).
+    spark_conf : Spark settings of the session created when ``spark`` is None, over the local
+        defaults (:data:`SPARK_LOCAL_CONF`), e.g. ``{"spark.master": "spark://head:7077"}``.
+    spark_options : keyword arguments of Splink's ``SparkAPI`` (``break_lineage_method``,
+        ``num_partitions_on_repartition``, ``repartition_after_blocking``, ``catalog``, ``database``).
     """
 
     name = "probabilistic"
-    summary = "Fellegi-Sunter via Splink (DuckDB): u by sampling, m by EM or truth, 1:1 by assignment"
+    summary = "Fellegi-Sunter via Splink (DuckDB or Spark): u by sampling, m by EM or truth, 1:1 by assignment"
 
     def __init__(self, on: Sequence[str] | None = None, blocking: Sequence[Sequence[str]] | None = None,
                  comparisons: dict[str, Any] | None = None, m_from: str = "em", truth: Any = None,
                  em_blocking: Sequence[Sequence[str]] | None = None, max_pairs_u: float = 2e6,
                  max_pairs_em: float = 5e6, threshold: float | None = None, one_to_one: bool = True,
-                 max_iterations: int = 25, backend: str = "duckdb") -> None:
+                 max_iterations: int = 25, u_min_count: int | None = 100, backend: str = "duckdb",
+                 spark: Any = None, spark_conf: dict[str, Any] | None = None,
+                 spark_options: dict[str, Any] | None = None) -> None:
         self.on = on
         self.blocking = blocking
         self.comparisons = comparisons
@@ -278,14 +523,22 @@ class ProbabilisticLinker(Linker):
         self.threshold = threshold
         self.one_to_one = one_to_one
         self.max_iterations = max_iterations
+        self.u_min_count = u_min_count
         self.backend = backend
+        self.spark = spark
+        self.spark_conf = spark_conf
+        self.spark_options = spark_options
 
     # ------------------------------------------------------------------ checks and set-up
     def _check_params(self) -> None:
         if self.m_from not in ("em", "truth"):
             raise ConfigError(f"probabilistic: m_from must be 'em' or 'truth', not {self.m_from!r}")
-        if self.backend != "duckdb":
-            raise ConfigError(f"probabilistic: backend {self.backend!r} is not supported (only 'duckdb')")
+        if self.backend not in ("duckdb", "spark"):
+            raise ConfigError(f"probabilistic: backend must be 'duckdb' or 'spark', not {self.backend!r}")
+        if self.backend != "spark" and (self.spark is not None or self.spark_conf or self.spark_options):
+            raise ConfigError("probabilistic: spark, spark_conf and spark_options need backend='spark'")
+        if self.u_min_count is not None and int(self.u_min_count) < 1:
+            raise ConfigError(f"probabilistic: u_min_count must be a positive count or None, not {self.u_min_count!r}")
         if self.m_from == "truth" and self.truth is None:
             raise ConfigError("probabilistic: m_from='truth' needs truth= (a column name or a DataFrame of true pairs)")
         if self.threshold is not None and not (0.0 <= float(self.threshold) < 1.0):
@@ -397,7 +650,7 @@ class ProbabilisticLinker(Linker):
         return {"sessions": sessions, "converged": all(s["converged"] for s in sessions) if sessions else False,
                 "iterations": sum(s["iterations"] for s in sessions)}
 
-    def _train_truth(self, lk: Any, db: Any, tl: Any, tr: Any, truth: pd.DataFrame) -> Any:
+    def _train_truth(self, lk: Any, be: Any, tl: Any, tr: Any, truth: pd.DataFrame) -> Any:
         """m from the true pairs (Splink's ``estimate_m_from_pairwise_labels``), smoothed with half a
         pair per level so that a level no true pair shows (a year off by two, say) keeps a small,
         finite weight; the smoothed model is loaded back into a new Splink linker from its settings."""
@@ -407,8 +660,9 @@ class ProbabilisticLinker(Linker):
             "source_dataset_l": _SRC_L, f"{_UID}_l": truth["left"].to_numpy(np.int64),
             "source_dataset_r": _SRC_R, f"{_UID}_r": truth["right"].to_numpy(np.int64),
         })
-        name = f"__sl_labels_{id(labels)}"
-        lk.table_management.register_table(labels, name, overwrite=True)
+        name = f"__sl_labels_{uuid.uuid4().hex[:10]}"
+        lk.table_management.register_table(be.table(labels), name, overwrite=True)
+        be.views.append(name)
         lk.training.estimate_m_from_pairwise_labels(name)
         model = lk.misc.save_model_to_json()
         n = float(len(truth))
@@ -420,9 +674,17 @@ class ProbabilisticLinker(Linker):
                 lv["m_probability"] = float(m)
         return SplinkLinker([tl, tr], model, log_level=logging.WARNING)
 
+    def _estimate_u(self, lk: Any, seed: int) -> None:
+        kw: dict[str, Any] = {"max_pairs": float(self.max_pairs_u), "seed": int(seed)}
+        if self.u_min_count is None:
+            # no early stop: Splink's chunks would only add passes over the same sample
+            kw.update(min_count_per_level=None, num_chunks=1)
+        else:
+            kw["min_count_per_level"] = int(self.u_min_count)
+        lk.training.estimate_u_using_random_sampling(**kw)
+
     def link(self, seed: int = 0) -> Links:
-        import duckdb
-        from splink import DuckDBAPI
+        from splink import Linker as SplinkLinker
 
         _quiet_splink()
         left, right = self.left_, self.right_
@@ -446,27 +708,27 @@ class ProbabilisticLinker(Linker):
             timings[name] = timings.get(name, 0.0) + now - clock
             clock = now
 
-        con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False})
-        con.execute("SET enable_progress_bar = false")
-        try:
-            db = DuckDBAPI(connection=con)
-            tl = db.register(self._frame(left), dataset_display_name=_SRC_L)
-            tr = db.register(self._frame(right), dataset_display_name=_SRC_R)
+        with _backend(self.backend, self.spark, self.spark_conf, self.spark_options) as be:
+            lap("backend_start")
+            q = be.quote
+            tl = be.register(self._frame(left), _SRC_L)
+            tr = be.register(self._frame(right), _SRC_R)
             models: dict[str, Any] = {}
             em_info: dict[str, Any] | None = None
+            # u once (same seed, same sample) for both models
+            lk_u = self._new_linker(be.db, tl, tr, prior)
+            self._estimate_u(lk_u, seed)
+            u_model = lk_u.misc.save_model_to_json()
+            lap("u_sampling")
             # EM model: always when m_from="em", and alongside the truth model when a truth is known
             if self.m_from == "em" or truth is not None:
-                lk_em = self._new_linker(db, tl, tr, prior)
-                lk_em.training.estimate_u_using_random_sampling(max_pairs=self.max_pairs_u, seed=int(seed))
-                lap("u_sampling")
+                lk_em = SplinkLinker([tl, tr], copy.deepcopy(u_model), log_level=logging.WARNING)
                 em_info = self._train_em(lk_em)
                 lap("em")
                 models["em"] = lk_em
             if truth is not None and len(truth):
-                lk_t = self._new_linker(db, tl, tr, prior)
-                lk_t.training.estimate_u_using_random_sampling(max_pairs=self.max_pairs_u, seed=int(seed))
-                lap("u_sampling")
-                lk_t = self._train_truth(lk_t, db, tl, tr, truth)
+                lk_t = SplinkLinker([tl, tr], copy.deepcopy(u_model), log_level=logging.WARNING)
+                lk_t = self._train_truth(lk_t, be, tl, tr, truth)
                 lap("m_from_truth")
                 models["truth"] = lk_t
             if self.m_from not in models:
@@ -478,15 +740,19 @@ class ProbabilisticLinker(Linker):
             lap("predict")
             gcols = [f"mw_{c}" for c in self.on_]
             t = pred.physical_name
-            row = con.execute(f"SELECT count(*) FROM {t} WHERE source_dataset_l <> '{_SRC_L}'").fetchone()
-            wrong_side = row[0] if row else 0
-            if wrong_side:  # Splink orders link_only pairs by source name; part_l < part_r
+            res = be.numpy(f"SELECT count(*) AS n FROM {t} WHERE source_dataset_l <> '{_SRC_L}'")
+            if int(res["n"][0]):  # Splink orders link_only pairs by source name; part_l < part_r
                 raise RuntimeError("probabilistic: unexpected pair orientation in Splink's predictions")
-            res = con.execute(f"SELECT {_UID}_l, {_UID}_r, match_weight FROM {t}").fetchnumpy()
+            res = be.numpy(f"SELECT {_UID}_l, {_UID}_r, match_weight FROM {t}")
             lft = np.asarray(res[f"{_UID}_l"], dtype=np.int64)
             rgt = np.asarray(res[f"{_UID}_r"], dtype=np.int64)
-            mw = np.asarray(res["match_weight"], dtype="float64")
+            # weights rounded to 1e-9 bits: the last-digit noise of a backend's log2 and summation
+            # order must not decide between tied assignments
+            mw = np.round(np.asarray(res["match_weight"], dtype="float64"), 9)
             del res
+            # a fixed order of the pairs (the backends return them in any order): ties resolve alike
+            o = np.lexsort((rgt, lft))
+            lft, rgt, mw = lft[o], rgt[o], mw[o]
             lap("fetch")
             n_candidates = len(lft)
             if self.threshold is not None and self.threshold > 0:
@@ -502,16 +768,18 @@ class ProbabilisticLinker(Linker):
             lap("one_to_one")
             # per-comparison weights of the linked pairs, from Splink's intermediate columns
             chosen_ids = pd.DataFrame({"l_": lft[idx], "r_": rgt[idx]})
-            con.register("__sl_chosen", chosen_ids)
-            pw = con.execute(
-                'SELECT c.l_ AS "left", c.r_ AS "right", t.match_weight, t.match_probability, '
-                + ", ".join(f't."{g}" AS "weight_{c}"' for c, g in zip(self.on_, gcols, strict=True))
-                + f" FROM __sl_chosen c JOIN {t} t ON t.{_UID}_l = c.l_ AND t.{_UID}_r = c.r_ ORDER BY c.l_"
-            ).df()
-            con.unregister("__sl_chosen")
+            chosen_name = f"__sl_chosen_{uuid.uuid4().hex[:10]}"
+            be.view(chosen_ids, chosen_name)
+            pw = be.frame(
+                f"SELECT c.l_ AS {q}left{q}, c.r_ AS {q}right{q}, t.match_weight, t.match_probability, "
+                + ", ".join(f"t.{q}{g}{q} AS {q}weight_{c}{q}" for c, g in zip(self.on_, gcols, strict=True))
+                + f" FROM {chosen_name} c JOIN {t} t ON t.{_UID}_l = c.l_ AND t.{_UID}_r = c.r_"
+            )
+            be.drop_view(chosen_name)
+            pw = pw.sort_values("left", kind="stable").reset_index(drop=True)
+            backend_info = dict(be.info)
             lap("fetch")
-        finally:
-            con.close()
+        lap("backend_stop")
 
         pairs = pw[["left", "right", "match_probability"]].rename(columns={"match_probability": "score"})
         chosen = weights[self.m_from]
@@ -519,6 +787,7 @@ class ProbabilisticLinker(Linker):
 
         diag: dict[str, Any] = {
             "m_from": self.m_from,
+            "backend": backend_info,
             "linking_columns": list(self.on_),
             "comparison_kinds": {c: (list(k) if isinstance(k, (list, tuple)) else k) for c, k in self.kinds_.items()},
             "blocking": self.blocking_,
