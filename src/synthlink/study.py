@@ -319,6 +319,7 @@ class Study:
             lambda: _guard(lambda: _influence(left.drop(columns=[ident]), right.drop(columns=[ident]), truth, common, ref_train, seed,
                                               ev.get("influence_linker")))))
 
+        queue = _EvalQueue(cache)
         # -- baseline: each linker on the original parts -------------------------------------------
         baseline_joint: dict[str, pd.DataFrame] = {}
         for spec in _baseline_specs(cfg.linkers):
@@ -338,9 +339,8 @@ class Study:
                 "accounting": rec.accounting, "diagnostics": links.diagnostics, "warnings": links.warnings,
             }
             if ev.get("baseline_utility", True) and spec.name != "identifier":
-                entry["utility"] = timer("utility")(lambda J=J, spec=spec: cache.json(
-                    "baseline-utility", stage_key("bu", split_key, spec.to_dict(), seed, questions, cfg.target, ev),
-                    lambda: _guard(lambda: _utility(ref_train, ref_control, J, part_cols, common, questions, cfg.target, None, seed, ev))))
+                queue.add("baseline-utility", stage_key("bu", split_key, spec.to_dict(), seed, questions, cfg.target, _ev_key(ev)),
+                          _utility, (ref_train, ref_control, J, part_cols, common, questions, cfg.target, None, seed, ev), entry, "utility")
             record["baseline"].append(entry)
 
         # reference row: what the true join (identifier) gives, for research questions
@@ -362,12 +362,10 @@ class Study:
                     return out
 
                 syn_parts[pname] = timer(f"synth:{sy.label}")(lambda k=k, make=make: cache.frame("synth", k, make))
-                record["parts_privacy"].setdefault(sy.label, {})[pname] = timer("privacy")(lambda k=k, pname=pname: cache.json(
-                    "part-privacy", stage_key("pp", k, cfg.privacy, ev),
-                    lambda: _guard(lambda: _privacy(
-                        sres.train[[c for c in syn_parts[pname].columns if c in sres.train.columns]],
-                        sres.control[[c for c in syn_parts[pname].columns if c in sres.control.columns]],
-                        syn_parts[pname], common, None, cfg.privacy, seed, ev))))
+                queue.add("part-privacy", stage_key("pp", k, cfg.privacy, _ev_key(ev)), _privacy, (
+                    sres.train[[c for c in syn_parts[pname].columns if c in sres.train.columns]],
+                    sres.control[[c for c in syn_parts[pname].columns if c in sres.control.columns]],
+                    syn_parts[pname], common, None, cfg.privacy, seed, ev), record["parts_privacy"].setdefault(sy.label, {}), pname)
             A, B = syn_parts[lname], syn_parts[rname]
             key_col = _pseudo_key(A, B)
             for spec in cfg.linkers:
@@ -380,24 +378,82 @@ class Study:
                 links, ax, bx = got
                 rec: Reconstruction = reconstruct(ax, bx, links, common, drop=[c for c in (ident, key_col) if c])
                 Js = linked_only(rec)
-                ek = stage_key("eval", split_key, sy.to_dict(), spec.to_dict(), seed, questions, cfg.target, cfg.privacy, ev)
-                util = timer("utility")(lambda Js=Js, spec=spec: cache.json("utility", ek, lambda: _guard(lambda: _utility(
-                    ref_train, ref_control, Js, part_cols, common, questions, cfg.target, baseline_joint.get(spec.label, truth_joint), seed, ev))))
-                priv = timer("privacy")(lambda Js=Js: cache.json("privacy", ek, lambda: _guard(lambda: _privacy(
-                    ref_train, ref_control, Js, common, part_cols, cfg.privacy, seed, ev))))
-                record["synthetic"].append({
+                ek = stage_key("eval", split_key, sy.to_dict(), spec.to_dict(), seed, questions, cfg.target, cfg.privacy, _ev_key(ev))
+                entry = {
                     "synthesizer": sy.label, "linker": spec.label, "method": spec.name, "status": "ok",
                     "accounting": rec.accounting, "diagnostics": links.diagnostics, "warnings": links.warnings,
-                    "utility": util, "privacy": priv,
-                })
+                    "utility": None, "privacy": None,
+                }
+                queue.add("utility", ek, _utility, (ref_train, ref_control, Js, part_cols, common, questions, cfg.target,
+                                                    baseline_joint.get(spec.label, truth_joint), seed, ev), entry, "utility")
+                queue.add("privacy", ek, _privacy, (ref_train, ref_control, Js, common, part_cols, cfg.privacy, seed, ev), entry, "privacy")
+                record["synthetic"].append(entry)
+        # every evaluation of this seed, on all cores (each task single-threaded)
+        bar.step(f"evaluate {len(queue.items)} table(s)")
+        queue.run(int(ev.get("n_jobs", os.cpu_count() or 1)), timings)
         return record
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluation queue: utility and privacy of every table of a seed, run on all cores
+
+
+def _ev_key(ev: dict[str, Any]) -> dict[str, Any]:
+    """The evaluation options that change results (not how many processes compute them)."""
+    return {k: v for k, v in ev.items() if k != "n_jobs"}
+
+
+def _run_task(fn: Callable[..., dict[str, Any]], args: tuple[Any, ...]) -> tuple[Any, float]:
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):  # one task per core: no nested thread pools
+            res = _guard(lambda: fn(*args, parallel=True))
+    return res, time.perf_counter() - t0
+
+
+class _EvalQueue:
+    """Evaluations wait here until the seed's linking is done, then run in parallel processes.
+    Cached results are filled in at once; failed ones are not cached (the next run retries)."""
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+        self.items: list[tuple[str, str, Callable[..., Any], tuple[Any, ...], dict[str, Any], str]] = []
+
+    def add(self, stage: str, key: str, fn: Callable[..., Any], args: tuple[Any, ...], target: dict[str, Any], slot: str) -> None:
+        p = self.cache.path(stage, key, ".json")
+        if p.exists():
+            self.cache.hits += 1
+            target[slot] = json.loads(p.read_text(encoding="utf-8"))
+            return
+        self.items.append((stage, key, fn, args, target, slot))
+
+    def run(self, n_jobs: int, timings: dict[str, float]) -> None:
+        if not self.items:
+            return
+        t0 = time.perf_counter()
+        n_jobs = max(1, min(n_jobs, len(self.items)))
+        if n_jobs == 1:
+            results = [_run_task(fn, args) for _, _, fn, args, _, _ in self.items]
+        else:
+            from joblib import Parallel, delayed
+
+            results = Parallel(n_jobs=n_jobs, backend="loky")(delayed(_run_task)(fn, args) for _, _, fn, args, _, _ in self.items)
+        for (stage, key, _, _, target, slot), (res, secs) in zip(self.items, results, strict=True):
+            kind = "privacy" if "privacy" in stage else "utility"
+            timings[f"{kind} (task seconds)"] = timings.get(f"{kind} (task seconds)", 0.0) + secs
+            target[slot] = self.cache.json(stage, key, lambda res=res: res)  # counts the miss
+        timings["evaluation (wall)"] = timings.get("evaluation (wall)", 0.0) + time.perf_counter() - t0
+        self.items = []
 
 
 # ---------------------------------------------------------------------------------------------
 # evaluation adapters (guarded: an evaluation module that is missing or fails becomes an error entry)
 
 
-def _utility(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame, part_cols: dict[str, list[str]], common: list[str], questions: list[Any], target: str | None, baseline: pd.DataFrame | None, seed: int, ev: dict[str, Any]) -> dict[str, Any]:
+def _utility(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame, part_cols: dict[str, list[str]], common: list[str], questions: list[Any], target: str | None, baseline: pd.DataFrame | None, seed: int, ev: dict[str, Any], parallel: bool = False) -> dict[str, Any]:
     opt = ev.get("utility", True)
     if opt is False:
         return {"skipped": "utility evaluation switched off in the config (evaluate.utility: false)"}
@@ -408,7 +464,7 @@ def _utility(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame
                           target=target, baseline=baseline, seed=seed, **extra)  # type: ignore[no-any-return]
 
 
-def _privacy(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame, common: list[str], part_cols: dict[str, list[str]] | None, privacy: dict[str, Any], seed: int, ev: dict[str, Any]) -> dict[str, Any]:
+def _privacy(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame, common: list[str], part_cols: dict[str, list[str]] | None, privacy: dict[str, Any], seed: int, ev: dict[str, Any], parallel: bool = False) -> dict[str, Any]:
     opt = ev.get("privacy", True)
     if opt is False:
         return {"skipped": "privacy evaluation switched off in the config (evaluate.privacy: false)"}
@@ -417,6 +473,8 @@ def _privacy(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame
     kw = {k: v for k, v in privacy.items() if k in ("keys", "targets", "secret", "n_attacks")}
     if isinstance(opt, dict):
         kw.update(opt)
+    if parallel:
+        kw.setdefault("n_jobs", 1)  # the queue already uses every core
     max_rows = kw.pop("max_rows", None)
     if max_rows:
         # documented sampling for large populations: each table is cut to at most max_rows rows
