@@ -19,9 +19,7 @@ def register(app: typer.Typer) -> None:
         overwrite: bool = typer.Option(False, "--overwrite", help="reuse an existing output folder"),
         quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
     ) -> None:
-        """Generate the demo population, split it into education and employment registers,
-        synthesize each on its own, link them with every method (baseline first), evaluate and
-        write report.html and metrics.json."""
+        """Run the whole chain on the built-in demo population: split into education and employment registers, synthesize each on its own, link with every method (original-split baseline first), evaluate, and write report.html and metrics.json."""
         from synthlink.study import Study
 
         if out.exists() and any(out.iterdir()) and not (out / "metrics.json").exists() and not (out / "cache").exists():

@@ -16,8 +16,7 @@ def register(app: typer.Typer) -> None:
         out: Path | None = typer.Option(None, "--out", help="output folder (default: the config's 'out')"),
         quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
     ) -> None:
-        """Run a study: the original-split baseline first, then every synthesizer x linker.
-        Finished stages are cached in OUT/cache, so a rerun after a crash resumes."""
+        """Run a study config end to end: the original-split baseline first, then every synthesizer x linker; finished stages are cached in OUT/cache, so a rerun after a crash resumes."""
         from synthlink.cli.demo import _print_summary
         from synthlink.study import Study
 

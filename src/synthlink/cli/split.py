@@ -19,10 +19,7 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="seed for the holdout, coverage, noise and shuffling"),
         overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing output folder"),
     ) -> None:
-        """Hold out a control set and split the rest into institution parts, with a truth file.
-
-        Writes train/control tables, parts/<name>.parquet (each shuffled on its own), truth.parquet
-        (row positions only, no identifiers), schema.json and plan.yaml."""
+        """Hold out a control set and split the rest into institution parts, with a truth file: train/control tables, parts/NAME.parquet (each shuffled on its own), truth.parquet (row positions only), schema.json and plan.yaml."""
         the_plan = SplitPlan.from_yaml(plan)
         with atomic_dir(out, overwrite=overwrite) as tmp:
             df = read_table(data)
