@@ -91,3 +91,26 @@ def test_bad_arguments():
         suppress_small_cells(_table().assign(count=[-1, 2, 3, 4, 5, 6]), "count")
     with pytest.raises(InputError, match="'nope'"):
         suppress_small_cells(_table(), "count", by=["nope"])
+
+
+def test_utility_report_masks_small_train_cells_in_frechet_tables():
+    """The Frechet cells carry the train cross-tabulation: cells of fewer than 10 people must not
+    leave the utility report."""
+    import numpy as np
+    import pandas as pd
+
+    from synthlink.evaluate.utility import utility_report
+
+    rng = np.random.default_rng(0)
+    n = 400
+    df = pd.DataFrame({"sex": rng.choice(["F", "M"], n), "a": rng.choice(["x", "y"], n), "b": rng.choice(["u", "v"], n)})
+    df.loc[:2, ["a", "b"]] = ["rare", "v"]  # a cell of 3 people
+    rep = utility_report(df, df.sample(100, random_state=1), df.sample(frac=1, random_state=2),
+                         part_columns={"A": ["a"], "B": ["b"]}, common=["sex"], seed=0)
+    cells = [c for p in rep["frechet"]["pairs"] for c in p.get("cells", [])]
+    assert cells
+    for c in cells:
+        share = c["train"]
+        if share is not None:
+            assert share * n >= 10 - 1e-9 or share == 0
+    assert any(c.get("suppressed") for c in cells)

@@ -1194,6 +1194,12 @@ def _utility_report(
                 outside = np.maximum(cells["low_cx"] - sh, 0) + np.maximum(sh - cells["up_cx"], 0)
                 entry[f"outside_mass_{name}"] = float(np.nansum(outside))
                 entry[f"tvd_cells_{name}"] = float(0.5 * np.nansum(np.abs(sh - cells["observed"])))
+            # the train cross-tabulation is real data: cells of fewer than 10 people are masked
+            # (statistical disclosure control) before the table leaves this function
+            from synthlink.report.disclosure import suppress_small_shares
+
+            cells = suppress_small_shares(cells, "observed", n=len(enc["train"].lab[a]),
+                                          derived=[c for c in ("cia", "low_cx", "up_cx") if c in cells.columns])
             entry["cells"] = _records(cells.rename(columns={"observed": "train"}))
             out.append(entry)
         ok = [e for e in out if "error" not in e]
