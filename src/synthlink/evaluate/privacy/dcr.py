@@ -3,6 +3,12 @@ synthetic rows closer to train than to control, and the identical-match share.
 
 Distances are mean per-column Gower distances in [0, 1] (see :mod:`.neighbors`), numeric columns
 scaled by their range over train and control together.
+
+Cost: every query (synthetic row) is compared with every train and control row, so the exact
+search is quadratic. With more than ``max_queries`` synthetic rows (default 20,000), a seeded
+uniform sample of that many synthetic rows is the query set (documented sampling for large
+tables: the shares and quantiles are means over synthetic rows, so the sample estimates them
+without bias, and the interval uses the sample size); train and control are always searched in full.
 """
 
 from __future__ import annotations
@@ -41,7 +47,12 @@ def dcr_measures(
     columns: Sequence[str],
     kinds: dict[str, str] | None = None,
     n_jobs: int = 2,
+    max_queries: int | None = 20_000,
+    seed: int = 0,
 ) -> dict[str, Any]:
+    n_all = len(synthetic)
+    if max_queries is not None and n_all > max_queries:
+        synthetic = synthetic.iloc[np.sort(np.random.default_rng(seed).choice(n_all, size=int(max_queries), replace=False))]
     ctypes = column_kinds([train], columns, kinds)
     (et, ec, es), _, _ = encode([train, control, synthetic], columns, ctypes, reference=[0, 1])
     m = len(columns)
@@ -77,7 +88,8 @@ def dcr_measures(
         "dcr_train": q(d1),
         "dcr_control": q(dc),
         "nndr_train": q(nndr),
-        "n_synthetic": n,
+        "n_synthetic": n_all,
+        "n_queries": n,
         "n_train": len(train),
         "n_control": len(control),
         "definition": (
@@ -87,7 +99,8 @@ def dcr_measures(
             "synthetic rows nearer to train than to control (ties count 1/2), normalised for set "
             "sizes by dividing its odds by the null odds n_train/n_control (0.5 = no leak). "
             "risk = max(0, 2 * (share - 0.5)). identical_match_share: synthetic rows with DCR 0 to "
-            "train (_control: to control, the reference for what real data repeats by chance)."
+            "train (_control: to control, the reference for what real data repeats by chance). Above "
+            "max_queries synthetic rows, a seeded uniform sample of them is measured (n_queries)."
         ),
         "direction": "lower risk is safer; higher DCR and NNDR are safer; identical-match share near the control figure is expected",
         "range": "risk, shares, DCR and NNDR in [0, 1]",
