@@ -53,7 +53,7 @@ class Cache:
         write_json(obj, p)
         return json.loads(p.read_text(encoding="utf-8"))  # the same (JSON-clean) object either way
 
-    def folder(self, stage: str, key: str, save: Callable[[Path], None], load: Callable[[Path], Any]) -> Any:
+    def folder(self, stage: str, key: str, save: Callable[[Path], object], load: Callable[[Path], Any]) -> Any:
         p = self.path(stage, key, "")
         if p.exists():
             self.hits += 1

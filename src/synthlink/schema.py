@@ -100,7 +100,7 @@ class Schema:
             for c in cols:
                 owner[c] = pname
         common = list(common)
-        cols: dict[str, Column] = {}
+        out: dict[str, Column] = {}
         for name in df.columns:
             if name == identifier:
                 role, part = Role.IDENTIFIER, None
@@ -111,8 +111,8 @@ class Schema:
             else:
                 role, part = Role.OWN, None
             kind = Kind(kinds[name]) if name in kinds else infer_kind(df[name])
-            cols[str(name)] = Column(str(name), kind, role, part)
-        return cls(cols)
+            out[str(name)] = Column(str(name), kind, role, part)
+        return cls(out)
 
     # -- queries ------------------------------------------------------------------------------
     def __getitem__(self, name: str) -> Column:

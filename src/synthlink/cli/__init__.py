@@ -18,7 +18,7 @@ from synthlink.errors import SynthlinkError
 class _Group(TyperGroup):
     """Turns a SynthlinkError from any verb into one line on stderr and exit code 2."""
 
-    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+    def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except SynthlinkError as e:

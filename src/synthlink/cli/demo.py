@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         _print_summary(result)
 
 
-def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(result) -> None:
     from rich.console import Console
     from rich.table import Table
 

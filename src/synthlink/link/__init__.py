@@ -26,7 +26,7 @@ def linker_class(name: str) -> type[Linker]:
     if name not in _REGISTRY:
         raise ConfigError(f"unknown linker '{name}' (available: {', '.join(available())})")
     mod, cls = _REGISTRY[name].split(":")
-    return getattr(importlib.import_module(mod), cls)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(mod), cls)
 
 
 def get_linker(name: str, **params: Any) -> Linker:

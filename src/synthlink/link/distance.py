@@ -324,7 +324,10 @@ def _sparse_assign(enc: GowerEncoding, emb_l: np.ndarray, emb_r: np.ndarray, li:
             break
         if len(free_l) * len(free_r) <= max_dense ** 2:
             a, b, d, t = _dense_assign(enc, free_l, free_r, rng, max_distance)
-            out_l.append(a), out_r.append(b), out_d.append(d), out_t.append(t)
+            out_l.append(a)
+            out_r.append(b)
+            out_d.append(d)
+            out_t.append(t)
             info["dense_finish"] = True
             free_l = free_r = np.array([], dtype=np.int64)
             break
@@ -370,7 +373,9 @@ def _sparse_assign(enc: GowerEncoding, emb_l: np.ndarray, emb_r: np.ndarray, li:
         assigned = np.full(nl, np.nan)
         assigned[r] = dist
         same = np.bincount(er_[d == assigned[er_]], minlength=nl)
-        out_l.append(free_l[r[ok]]), out_r.append(free_r[c[ok]]), out_d.append(dist[ok])
+        out_l.append(free_l[r[ok]])
+        out_r.append(free_r[c[ok]])
+        out_d.append(dist[ok])
         out_t.append(same[r[ok]] > 1)
         drop_l = np.zeros(nl, bool)
         drop_r = np.zeros(nr, bool)
@@ -494,7 +499,10 @@ class DistanceLinker(Linker):
                                                   int(self.k), int(self.max_dense), int(self.max_rounds))
                 n_sparse += 1
                 sparse_info.append({"block_rows": [len(li), len(rj)], **info})
-            res_l.append(a), res_r.append(c), res_d.append(d), res_t.append(t)
+            res_l.append(a)
+            res_r.append(c)
+            res_d.append(d)
+            res_t.append(t)
 
         L = np.concatenate(res_l)
         R = np.concatenate(res_r)

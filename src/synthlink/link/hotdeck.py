@@ -239,7 +239,9 @@ class HotDeckLinker(Linker):
                         pick, tied = _choose_near(enc, rec, don, codes_l, kk, rng, only_min=False)
                     else:  # unconstrained nnd / rank: nearest donor, ties at random
                         pick, tied = _choose_near(enc, rec, don, codes_l, 50, rng, only_min=True)
-                L.append(rec), R.append(pick), T.append(tied)
+                L.append(rec)
+                R.append(pick)
+                T.append(tied)
             li = np.concatenate(L) if L else np.array([], np.int64)
             rj = np.concatenate(R) if R else np.array([], np.int64)
             ties = np.concatenate(T) if T else np.array([], bool)

@@ -93,7 +93,7 @@ def _utility_score(util: Any, key: str = "cross_utility_score_synthetic") -> flo
 
 def _question_rows(q: dict[str, Any]) -> list[tuple[str, float | None, float | None, float | None, str]]:
     """Coefficient intervals (estimate +/- 1.96 se) from train, the baseline link and J*."""
-    rows = []
+    rows: list[tuple[str, float | None, float | None, float | None, str]] = []
     fits = q.get("fits") or {}
     train = {c["term"]: c for c in _get(fits, "train", "coefficients") or []}
     others = {src: {c["term"]: c for c in _get(fits, src, "coefficients") or []} for src in ("baseline", "synthetic")}
@@ -190,18 +190,18 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
                               ylabel="cross-part utility of J* (higher is better)") if points else ""
 
     # privacy intervals per table (parts and J*)
-    priv_rows = []
+    priv_rows: list[tuple[str, float | None, float | None, float | None, str]] = []
     for syn, parts in (first.get("parts_privacy") or {}).items():
         for pname, priv in parts.items():
-            for k in ("singling_out", "linkability", "inference"):
-                r, lo, hi = _risk(priv, k)
+            for measure in ("singling_out", "linkability", "inference"):
+                r, lo, hi = _risk(priv, measure)
                 if r is not None:
-                    priv_rows.append((f"{syn}: {pname}* {k.replace('_', ' ')}", r, lo, hi, k))
+                    priv_rows.append((f"{syn}: {pname}* {measure.replace('_', ' ')}", r, lo, hi, measure))
     for s in synthetic:
-        for k in ("singling_out", "linkability", "inference"):
-            r, lo, hi = _risk(s.get("privacy"), k)
+        for measure in ("singling_out", "linkability", "inference"):
+            r, lo, hi = _risk(s.get("privacy"), measure)
             if r is not None:
-                priv_rows.append((f"{s['synthesizer']} × {s['linker']}: J* {k.replace('_', ' ')}", r, lo, hi, k))
+                priv_rows.append((f"{s['synthesizer']} × {s['linker']}: J* {measure.replace('_', ' ')}", r, lo, hi, measure))
     priv_chart = charts.intervals(priv_rows, title="Risk with 95% interval (0 = no more than the control set)") if priv_rows else ""
 
     # research questions: coefficient intervals, train vs baseline link vs J*

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from html import escape
+from typing import TypeGuard
 
 PALETTE = ["#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b7791f", "#c53030", "#319795", "#4a5568"]
 
@@ -17,7 +18,7 @@ def _fmt(v: float) -> str:
     return f"{v:.3f}" if abs(v) < 100 else f"{v:,.0f}"
 
 
-def _finite(v: float | None) -> bool:
+def _finite(v: object) -> TypeGuard[float]:
     return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
 
 
@@ -68,13 +69,13 @@ def hbar(
                 a, b = x(float(lo[i])), x(float(hi[i]))  # type: ignore[arg-type]
                 out.append(f'<line x1="{a:.1f}" x2="{b:.1f}" y1="{y + 13}" y2="{y + 13}" stroke="#1a202c" stroke-width="1.5"/>')
                 out.append(f'<line x1="{a:.1f}" x2="{a:.1f}" y1="{y + 8}" y2="{y + 18}" stroke="#1a202c"/><line x1="{b:.1f}" x2="{b:.1f}" y1="{y + 8}" y2="{y + 18}" stroke="#1a202c"/>')
-            out.append(f'<text x="{max(x1, x(float(hi[i])) if hi is not None and _finite(hi[i]) else x1) + 5:.1f}" y="{y + 17}" class="cv">{_fmt(float(v))}</text>')
+            out.append(f'<text x="{max(x1, x(float(hi[i] or 0.0)) if hi is not None and _finite(hi[i]) else x1) + 5:.1f}" y="{y + 17}" class="cv">{_fmt(float(v))}</text>')
         else:
             out.append(f'<text x="{left + 4}" y="{y + 17}" class="cv">n/a</text>')
     if _finite(ref):
-        xr = x(float(ref))  # type: ignore[arg-type]
+        xr = x(float(ref))
         out.append(f'<line x1="{xr:.1f}" x2="{xr:.1f}" y1="{top}" y2="{top + n * row}" stroke="#c53030" stroke-dasharray="5,3" stroke-width="2"/>')
-        out.append(f'<text x="{xr:.1f}" y="{top + n * row + 16}" text-anchor="middle" class="cr">{escape(ref_label)} {_fmt(float(ref))}</text>')  # type: ignore[arg-type]
+        out.append(f'<text x="{xr:.1f}" y="{top + n * row + 16}" text-anchor="middle" class="cr">{escape(ref_label)} {_fmt(float(ref))}</text>')
     # axis
     out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{top + n * row}" y2="{top + n * row}" stroke="#a0aec0"/>')
     out.append("</svg>")
@@ -175,9 +176,9 @@ def intervals(
         y = top + labels.index(lab) * row_h + 5 + (gi + 0.5) * (row_h - 8) / max(1, len(groups))
         c = PALETTE[gi % len(PALETTE)]
         if _finite(lo) and _finite(hi):
-            out.append(f'<line x1="{x(float(lo)):.1f}" x2="{x(float(hi)):.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{c}" stroke-width="2.5"/>')  # type: ignore[arg-type]
+            out.append(f'<line x1="{x(float(lo)):.1f}" x2="{x(float(hi)):.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{c}" stroke-width="2.5"/>')
         out.append(f'<circle cx="{x(float(est)):.1f}" cy="{y:.1f}" r="4.5" fill="{c}"><title>{escape(lab)} ({escape(g)}): {_fmt(float(est))}'  # type: ignore[arg-type]
-                   + (f" [{_fmt(float(lo))}, {_fmt(float(hi))}]" if _finite(lo) and _finite(hi) else "") + "</title></circle>")  # type: ignore[arg-type]
+                   + (f" [{_fmt(float(lo))}, {_fmt(float(hi))}]" if _finite(lo) and _finite(hi) else "") + "</title></circle>")
     # legend
     for gi, g in enumerate(groups):
         c = PALETTE[gi % len(PALETTE)]

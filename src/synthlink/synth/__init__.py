@@ -28,7 +28,7 @@ def synthesizer_class(name: str) -> type[Synthesizer]:
     if name not in _REGISTRY:
         raise ConfigError(f"unknown synthesizer '{name}' (available: {', '.join(available())})")
     mod, cls = _REGISTRY[name].split(":")
-    return getattr(importlib.import_module(mod), cls)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(mod), cls)
 
 
 def get_synthesizer(name: str, **params: Any) -> Synthesizer:
