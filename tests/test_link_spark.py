@@ -71,6 +71,10 @@ def spark(tmp_path_factory):
         "spark.ui.showConsoleProgress": "false", "spark.sql.shuffle.partitions": "2",
         "spark.default.parallelism": "2", "spark.driver.memory": "1g", "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1", "spark.sql.session.timeZone": "UTC",
+        # tiny data: compiling every query's code costs more than it saves (halves the run time)
+        "spark.sql.codegen.wholeStage": "false", "spark.sql.adaptive.enabled": "false",
+        # a short-lived JVM: the quick compiler only (used when this fixture starts the JVM)
+        "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
         "spark.local.dir": str(tmp / "local"), "spark.sql.warehouse.dir": str(tmp / "warehouse"),
     }.items():
         builder = builder.config(k, v)

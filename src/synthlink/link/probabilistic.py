@@ -416,7 +416,11 @@ class _SparkBackend:
         return spark
 
     def _temp_views(self) -> set[str]:
-        return {t.name for t in self.spark.catalog.listTables() if t.isTemporary}
+        try:
+            t = self.spark.sql("SHOW VIEWS").toArrow().to_pydict()
+            return {n for n, tmp in zip(t["viewName"], t["isTemporary"], strict=True) if tmp}
+        except Exception:  # a catalog that cannot list views: drop only the views named here
+            return set()
 
     def table(self, df: pd.DataFrame) -> Any:
         import pyarrow as pa
