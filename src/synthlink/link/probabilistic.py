@@ -1,4 +1,4 @@
-"""Probabilistic (Fellegi-Sunter) linkage through Splink on an in-memory DuckDB database.
+"""Probabilistic (Fellegi-Sunter) linkage through Splink, on an in-memory DuckDB database (default) or Spark.
 
 What Splink does (its own API, nothing re-implemented here):
 
@@ -350,6 +350,14 @@ class _SparkBackend:
 
             raise MethodUnavailableError(
                 "probabilistic: backend='spark' needs pyspark (pip install 'pyspark>=4.0') and Java 17 or 21") from e
+        import pyspark
+
+        if int(pyspark.__version__.split(".", 1)[0]) < 4:
+            from synthlink.errors import MethodUnavailableError
+
+            raise MethodUnavailableError(
+                f"probabilistic: backend='spark' needs pyspark 4.0 or newer (Arrow input and output), "
+                f"found {pyspark.__version__}")
         from splink.backends.spark import SparkAPI
 
         options = dict(options or {})
@@ -474,7 +482,8 @@ def _backend(kind: str, spark: Any = None, conf: dict[str, Any] | None = None,
 
 
 class ProbabilisticLinker(Linker):
-    """Fellegi-Sunter linkage with Splink (DuckDB), one-to-one by exact assignment per component.
+    """Fellegi-Sunter linkage with Splink (DuckDB, or Spark with ``backend="spark"``), one-to-one by
+    exact assignment per component.
 
     Parameters
     ----------
