@@ -15,7 +15,10 @@ NEEDS_SDV = {"sdv_gaussian_copula", "sdv_ctgan"}
 HAVE_SDV = importlib.util.find_spec("sdv") is not None
 #: DP methods take a pandas Categorical's declared categories as the (public) domain (documented)
 DOMAIN_FROM_DTYPE = {"privbayes"}
-METHODS = [m for m in available() if HAVE_SDV or m not in NEEDS_SDV]
+#: record-preserving synthesis has another contract (it needs the identifier, adds a pseudonymised
+#: key column and samples exactly the fitted rows): tests/test_synth_preserving.py checks it
+OTHER_CONTRACT = {"preserving"}
+METHODS = [m for m in available() if (HAVE_SDV or m not in NEEDS_SDV) and m not in OTHER_CONTRACT]
 
 
 def frame(n: int = 300, seed: int = 0) -> pd.DataFrame:

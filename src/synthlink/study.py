@@ -39,7 +39,7 @@ from synthlink.link import get_linker, linker_class
 from synthlink.link.base import Links, shuffled_link
 from synthlink.reconstruct import Reconstruction, linked_only, reconstruct
 from synthlink.split import SplitResult, split
-from synthlink.synth import get_synthesizer
+from synthlink.synth import get_synthesizer, synthesizer_class
 from synthlink.validate import validate_table
 
 log = logging.getLogger("synthlink")
@@ -354,7 +354,10 @@ class Study:
                 k = stage_key("synth", split_key, pname, sy.to_dict(), seed)
 
                 def make(part: pd.DataFrame = part, pname: str = pname) -> pd.DataFrame:
-                    s = get_synthesizer(sy.name, **sy.params)
+                    params = dict(sy.params)
+                    if getattr(synthesizer_class(sy.name), "uses_identifier", False):
+                        params.setdefault("identifier", ident)  # record-preserving: keeps a pseudonymised key
+                    s = get_synthesizer(sy.name, **params)
                     data = part.drop(columns=[ident]) if not getattr(s, "uses_identifier", False) else part
                     s.fit(data)
                     out = s.sample(len(part), seed=seed + 7919 * (1 + plan.part_names.index(pname)))
@@ -363,10 +366,11 @@ class Study:
                     return out
 
                 syn_parts[pname] = timer(f"synth:{sy.label}")(lambda k=k, make=make: cache.frame("synth", k, make))
+                syn_eval = syn_parts[pname].drop(columns=[c for c in KEY_COLUMNS if c in syn_parts[pname].columns])
                 queue.add("part-privacy", stage_key("pp", k, cfg.privacy, _ev_key(ev)), _privacy, (
-                    sres.train[[c for c in syn_parts[pname].columns if c in sres.train.columns]],
-                    sres.control[[c for c in syn_parts[pname].columns if c in sres.control.columns]],
-                    syn_parts[pname], common, None, cfg.privacy, seed, ev), record["parts_privacy"].setdefault(sy.label, {}), pname)
+                    sres.train[[c for c in syn_eval.columns if c in sres.train.columns]],
+                    sres.control[[c for c in syn_eval.columns if c in sres.control.columns]],
+                    syn_eval, common, None, cfg.privacy, seed, ev), record["parts_privacy"].setdefault(sy.label, {}), pname)
             A, B = syn_parts[lname], syn_parts[rname]
             key_col = _pseudo_key(A, B)
             for spec in cfg.linkers:
@@ -544,8 +548,12 @@ def _covered(control: pd.DataFrame, plan: Any, lname: str, rname: str) -> pd.Dat
     return control.loc[mask]
 
 
+#: columns that carry a (pseudonymised) record key in synthetic parts: used to join, never evaluated
+KEY_COLUMNS = ("pseudo_key",)
+
+
 def _pseudo_key(a: pd.DataFrame, b: pd.DataFrame) -> str | None:
-    for c in ("pseudo_key",):
+    for c in KEY_COLUMNS:
         if c in a.columns and c in b.columns:
             return c
     return None

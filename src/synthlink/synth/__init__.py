@@ -12,6 +12,7 @@ from synthlink.synth.base import Synthesizer
 #: name -> "module:Class" (imported lazily, so optional extras cost nothing until used)
 _REGISTRY: dict[str, str] = {
     "marginals": "synthlink.synth.marginals:MarginalsSynthesizer",
+    "preserving": "synthlink.synth.preserving:RecordPreserving",
     "cart": "synthlink.synth.cart:CartSynthesizer",
     "copula": "synthlink.synth.copula:GaussianCopulaSynthesizer",
     "privbayes": "synthlink.synth.privbayes:PrivBayesSynthesizer",

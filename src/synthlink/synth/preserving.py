@@ -51,6 +51,8 @@ class RecordPreserving(Synthesizer):
 
     name = "preserving"
     summary = "record-preserving (partially synthetic): keeps a pseudonymised key per row"
+    #: the study hands it the part with its identifier (it pseudonymises it, then drops it)
+    uses_identifier = True
 
     def __init__(
         self,
