@@ -262,7 +262,6 @@ def test_study_config_never_echoes_a_key_parameter(tmp_path):
     """A key written into the study config must not be copied into metrics.json or the report.
     Checked on the config's own serialisation, which is what metrics.json records."""
     from synthlink.config import StudyConfig
-
     from synthlink.errors import ConfigError
 
     with pytest.raises(ConfigError) as e:  # refused outright: keys come from the environment or a file
