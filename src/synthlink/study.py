@@ -506,7 +506,7 @@ def _baseline_specs(linkers: list[MethodSpec]) -> list[MethodSpec]:
     for spec in linkers:
         out.append(spec)
         if spec.name == "probabilistic" and spec.params.get("m_from", "em") == "em":
-            out.append(MethodSpec(spec.name, {**spec.params, "m_from": "truth"}, f"{spec.label} [m from truth]"))
+            out.append(MethodSpec(spec.name, {**spec.params, "m_from": "truth"}, f"{spec.label}:truth"))
     return out
 
 

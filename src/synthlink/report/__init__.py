@@ -306,9 +306,9 @@ def _verdict(first: dict[str, Any], baseline: list[dict[str, Any]], synthetic: l
             )
     by_label = {b["linker"]: b for b in baseline}
     for label, b in by_label.items():
-        if not label.endswith(" [m from truth]"):
+        if not label.endswith(":truth"):
             continue
-        em = by_label.get(label[: -len(" [m from truth]")])
+        em = by_label.get(label[: -len(":truth")])
         a_t = _num(_get(b, "quality", "accuracy"))
         a_em = _num(_get(em, "quality", "accuracy")) if em else None
         if a_t is not None and a_em is not None and a_t - a_em > 0.05:
