@@ -161,3 +161,18 @@ def test_report_renders_offline_in_chromium(evil_study, tmp_path):
     assert page_requests == [], page_requests
     assert shot.exists() and _png_not_blank(shot)
     os.environ.get("SYNTHLINK_KEEP_SCREENSHOT") and shutil.copy(shot, os.environ["SYNTHLINK_KEEP_SCREENSHOT"])
+
+
+def test_verdict_says_when_em_failed_against_the_truth():
+    from synthlink.report import build_view
+
+    def entry(label, acc):
+        return {"linker": label, "method": "probabilistic", "status": "ok", "quality": {"accuracy": acc, "f1": acc},
+                "accounting": {"linked": 10, "n_left": 10, "n_right": 10}}
+
+    metrics = {"name": "x", "seeds": [{"seed": 0, "uniqueness_bound": {"expected": 0.25, "linked_population": 0.25},
+               "baseline": [entry("probabilistic", 0.018), entry("probabilistic:truth", 0.240)], "synthetic": []}]}
+    verdict = " ".join(build_view(metrics)["verdict"])
+    assert "EM failed" in verdict and "1.8%" in verdict and "24.0%" in verdict
+    metrics["seeds"][0]["baseline"][0]["quality"]["accuracy"] = 0.238  # EM as good as the truth: no alarm
+    assert "EM failed" not in " ".join(build_view(metrics)["verdict"])
