@@ -296,7 +296,7 @@ def print_table(recs: list[dict[str, Any]]) -> None:
     rows = []
     for r in recs:
         t = r.get("timings_seconds", {})
-        rows.append([f"{r['persons']:,}", *[_fmt_t(t.get(s)) for s in stages],
+        rows.append([f"{r['persons']:,}" + ("" if r.get("linkers", ["probabilistic"]).count("probabilistic") else "*"), *[_fmt_t(t.get(s)) for s in stages],
                      _fmt_t(r.get("total_seconds")) if "total_seconds" in r else f"FAILED rc={r['returncode']}",
                      f"{r['peak_rss_bytes'] / 1e9:.2f}", f"{r.get('peak_tree_rss_bytes', 0) / 1e9:.2f}", _fmt_t(r.get("cpu_seconds"))])
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
@@ -307,6 +307,8 @@ def print_table(recs: list[dict[str, Any]]) -> None:
     for row in rows:
         print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
 
+    if any("probabilistic" not in r.get("linkers", ["probabilistic"]) for r in recs):
+        print("  * without the probabilistic linker")
     print("\npeak resident memory of the main process inside each stage (GB)")
     mem_stages = [s for s in stages if s not in ("other", "report") and "task seconds" not in s and "(wall)" not in s]
     head2 = ["persons", *mem_stages]
@@ -329,8 +331,9 @@ def print_table(recs: list[dict[str, Any]]) -> None:
                 ta, tb = a["timings_seconds"].get(s), b["timings_seconds"].get(s)
                 if ta and tb and ta > 0.5:
                     per_stage.append(f"{s} x{(tb / ta) ** (1 / span):.1f}")
-            print(f"  {a['persons']:>9,} -> {b['persons']:>9,}: total x{10 ** slope:.1f} per 10x persons "
-                  f"(slope {slope:.2f}); {', '.join(per_stage)}")
+            same = a.get("linkers") == b.get("linkers")
+            total = f"total x{10 ** slope:.1f} per 10x persons (slope {slope:.2f})" if same else "total not compared (different linkers)"
+            print(f"  {a['persons']:>9,} -> {b['persons']:>9,}: {total}; {', '.join(per_stage)}")
     big = max(ok, key=lambda r: r["persons"], default=None)
     print(f"\ngoal: {GOAL_N:,} persons in <= {GOAL_SECONDS // 60} min with peak <= {GOAL_GB:.0f} GB (2 cores, 24 GB)")
     if big is not None:
