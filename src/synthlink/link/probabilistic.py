@@ -275,6 +275,109 @@ def one_to_one_assignment(lft: np.ndarray, rgt: np.ndarray, w: np.ndarray, n_lef
     return np.sort(out), stats
 
 
+def profile_assignment(pl: np.ndarray, pr: np.ndarray, w: np.ndarray, count_l: np.ndarray, count_r: np.ndarray,
+                       floor: float, dense_limit: int = 1_000_000) -> tuple[np.ndarray, dict[str, int]]:
+    """Maximum-weight one-to-one assignment of RECORDS when records come in profiles (records with the
+    same values of the linking columns, hence the same weights): candidate profile pairs
+    ``(pl, pr)`` (unique) with weight ``w``; ``count_l[pl]`` / ``count_r[pr]`` records per profile.
+
+    Records of one profile are interchangeable, so the record problem is the transportation problem
+    ``max sum (w - floor) x`` over pairs with ``w > floor``, ``sum_r x <= count_l``, ``sum_l x <= count_r``,
+    ``x >= 0``: its constraint matrix is totally unimodular (bipartite incidence), so a basic optimal
+    solution (HiGHS dual simplex) is integral and is an optimal record assignment. Solved per connected
+    component: an isolated profile pair takes ``min(count_l, count_r)``; a component of at most
+    ``dense_limit`` record cells by ``linear_sum_assignment`` on its records (rows repeated per
+    profile); a larger one by that LP (HiGHS dual simplex). Returns the number
+    of record pairs ``x`` per profile pair (int64, same order as ``pl``).
+    """
+    from scipy.optimize import linear_sum_assignment, linprog
+    from scipy.sparse import coo_matrix
+
+    x = np.zeros(len(pl), dtype=np.int64)
+    stats = {"profile_pairs": int(len(pl)), "isolated_pairs": 0, "components": 0, "dense": 0, "lp": 0}
+    eidx = np.flatnonzero(w > floor)
+    if len(eidx) == 0:
+        return x, stats
+    L, R, V = pl[eidx], pr[eidx], (w[eidx] - floor).astype("float64")
+    cl = np.asarray(count_l, dtype=np.int64)
+    cr = np.asarray(count_r, dtype=np.int64)
+    # a profile pair whose two profiles have no other candidate takes min(count_l, count_r) directly
+    deg_l = np.bincount(L, minlength=len(cl))
+    deg_r = np.bincount(R, minlength=len(cr))
+    alone = (deg_l[L] == 1) & (deg_r[R] == 1)
+    x[eidx[alone]] = np.minimum(cl[L[alone]], cr[R[alone]])
+    stats["isolated_pairs"] = int(alone.sum())
+    rest = np.flatnonzero(~alone)
+    if len(rest):
+        L, R, V, e = L[rest], R[rest], V[rest], eidx[rest]
+        comp = _connected_components(L, R, len(cl), len(cr))
+        order = np.argsort(comp, kind="stable")
+        L, R, V, comp, e = L[order], R[order], V[order], comp[order], e[order]
+        bounds = np.flatnonzero(np.diff(comp)) + 1
+        stats["components"] = int(len(bounds) + 1)
+        for a, b in zip(np.r_[0, bounds], np.r_[bounds, len(comp)], strict=True):
+            ul, li = np.unique(L[a:b], return_inverse=True)
+            ur, ri = np.unique(R[a:b], return_inverse=True)
+            nl_rec, nr_rec = int(cl[ul].sum()), int(cr[ur].sum())
+            if nl_rec * nr_rec <= dense_limit:
+                # records of a profile as identical rows/columns: linear_sum_assignment on the expansion
+                wp = np.zeros((len(ul), len(ur)))
+                wp[li, ri] = V[a:b]
+                rows = np.repeat(np.arange(len(ul)), cl[ul])
+                cols = np.repeat(np.arange(len(ur)), cr[ur])
+                m = wp[rows][:, cols]
+                i, j = linear_sum_assignment(m, maximize=True)
+                ok = m[i, j] > 0
+                flow = np.zeros((len(ul), len(ur)), dtype=np.int64)
+                np.add.at(flow, (rows[i[ok]], cols[j[ok]]), 1)
+                x[e[a:b]] = flow[li, ri]
+                stats["dense"] += 1
+            else:
+                n = b - a
+                a_ub = coo_matrix((np.ones(2 * n), (np.r_[li, len(ul) + ri], np.r_[np.arange(n), np.arange(n)])),
+                                  shape=(len(ul) + len(ur), n)).tocsr()
+                res = linprog(-V[a:b], A_ub=a_ub, b_ub=np.r_[cl[ul], cr[ur]].astype("float64"), bounds=(0, None),
+                              method="highs-ds")
+                if res.status != 0:  # pragma: no cover - the problem is always feasible and bounded
+                    raise RuntimeError(f"probabilistic: profile assignment failed: {res.message}")
+                sol = np.rint(res.x).astype(np.int64)
+                if np.abs(res.x - sol).max(initial=0.0) > 1e-6:  # pragma: no cover - total unimodularity
+                    raise RuntimeError("probabilistic: profile assignment gave a fractional solution")
+                x[e[a:b]] = sol
+                stats["lp"] += 1
+    return x, stats
+
+
+def expand_profile_pairs(pl: np.ndarray, pr: np.ndarray, x: np.ndarray, prof_l: np.ndarray, prof_r: np.ndarray,
+                         seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Record pairs from ``x`` record pairs per profile pair: within a profile, records are taken in a
+    seeded random order, each at most once. ``prof_l`` / ``prof_r``: profile of each record.
+    Returns left rows, right rows, and the index of the profile pair of each record pair."""
+    rng = np.random.default_rng(seed)
+    k = np.flatnonzero(x > 0)
+    pl, pr, x = pl[k], pr[k], x[k]
+
+    def side(p: np.ndarray, prof: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # records grouped by profile, in random order within the profile
+        recs = np.lexsort((rng.random(len(prof)), prof))
+        start = np.r_[0, np.cumsum(np.bincount(prof, minlength=int(prof.max()) + 1 if len(prof) else 0))]
+        o = np.lexsort((other, p))  # flows of one profile in a fixed order
+        units = np.repeat(o, x[o])  # one entry per record pair, grouped by profile
+        up = p[units]
+        first = np.r_[True, up[1:] != up[:-1]]
+        pos = np.arange(len(units)) - np.maximum.accumulate(np.where(first, np.arange(len(units)), 0))
+        rec = recs[start[up] + pos]
+        # order by (flow, rank within flow) so that both sides line up
+        flow_start = np.r_[True, units[1:] != units[:-1]]
+        rank = np.arange(len(units)) - np.maximum.accumulate(np.where(flow_start, np.arange(len(units)), 0))
+        o2 = np.lexsort((rank, units))
+        return rec[o2], units[o2]
+
+    lrec, lflow = side(pl, prof_l, pr)
+    rrec, _ = side(pr, prof_r, pl)
+    return lrec, rrec, k[lflow]
+
+
 # ---------------------------------------------------------------------------------- backends
 #: Spark settings of the session this linker creates when none is given (local mode)
 SPARK_LOCAL_CONF: dict[str, str] = {
@@ -317,7 +420,9 @@ class _DuckDBBackend:
         return df
 
     def register(self, df: pd.DataFrame, display_name: str) -> Any:
-        return self.db.register(df, dataset_display_name=display_name)
+        self.n_registered = getattr(self, "n_registered", 0) + 1
+        name = display_name if self.n_registered <= 2 else f"__sl_{display_name}_{self.n_registered}"
+        return self.db.register(df, dataset_display_name=display_name, table_name=name)
 
     def view(self, df: pd.DataFrame, name: str) -> None:
         self.con.register(name, df)
@@ -436,7 +541,7 @@ class _SparkBackend:
         return self.spark.createDataFrame(pa.Table.from_pandas(df, preserve_index=False))
 
     def register(self, df: pd.DataFrame, display_name: str) -> Any:
-        name = f"__sl_{display_name}_{self.tag}"
+        name = f"__sl_{display_name}_{self.tag}_{len(self.views)}"
         self.views.append(name)
         return self.db.register(self.table(df), dataset_display_name=display_name, table_name=name)
 
@@ -696,6 +801,127 @@ class ProbabilisticLinker(Linker):
             kw["min_count_per_level"] = int(self.u_min_count)
         lk.training.estimate_u_using_random_sampling(**kw)
 
+    def _link_records(self, be: Any, used: Any, lap: Any) -> tuple[pd.DataFrame, int, dict[str, Any], Any]:
+        """Splink's predict on every candidate record pair (used when ``one_to_one=False``)."""
+        nl, nr = len(self.left_), len(self.right_)
+        q = be.quote
+        pred = used.inference.predict(warning_mode="never")
+        lap("predict")
+        gcols = [f"mw_{c}" for c in self.on_]
+        t = pred.physical_name
+        res = be.numpy(f"SELECT count(*) AS n FROM {t} WHERE source_dataset_l <> '{_SRC_L}'")
+        if int(res["n"][0]):  # Splink orders link_only pairs by source name; part_l < part_r
+            raise RuntimeError("probabilistic: unexpected pair orientation in Splink's predictions")
+        res = be.numpy(f"SELECT {_UID}_l, {_UID}_r, match_weight FROM {t}")
+        lft = np.asarray(res[f"{_UID}_l"], dtype=np.int64)
+        rgt = np.asarray(res[f"{_UID}_r"], dtype=np.int64)
+        # weights rounded to 1e-9 bits: the last-digit noise of a backend's log2 and summation
+        # order must not decide between tied assignments
+        mw = np.round(np.asarray(res["match_weight"], dtype="float64"), 9)
+        del res
+        # a fixed order of the pairs (the backends return them in any order): ties resolve alike
+        o = np.lexsort((rgt, lft))
+        lft, rgt, mw = lft[o], rgt[o], mw[o]
+        lap("fetch")
+        n_candidates = len(lft)
+        if self.threshold is not None and self.threshold > 0:
+            p = float(self.threshold)
+            floor = math.log2(p / (1 - p))
+        else:
+            floor = (float(mw.min()) - 1.0) if n_candidates else 0.0
+        if self.one_to_one:
+            idx, astats = one_to_one_assignment(lft, rgt, mw, nl, nr, floor)
+        else:
+            astats = {}
+            idx = np.flatnonzero(mw > floor) if self.threshold is not None else np.arange(n_candidates)
+        lap("one_to_one")
+        # per-comparison weights of the linked pairs, from Splink's intermediate columns
+        chosen_ids = pd.DataFrame({"l_": lft[idx], "r_": rgt[idx]})
+        chosen_name = f"__sl_chosen_{uuid.uuid4().hex[:10]}"
+        be.view(chosen_ids, chosen_name)
+        pw = be.frame(
+            f"SELECT c.l_ AS {q}left{q}, c.r_ AS {q}right{q}, t.match_weight, t.match_probability, "
+            + ", ".join(f"t.{q}{g}{q} AS {q}weight_{c}{q}" for c, g in zip(self.on_, gcols, strict=True))
+            + f" FROM {chosen_name} c JOIN {t} t ON t.{_UID}_l = c.l_ AND t.{_UID}_r = c.r_"
+        )
+        be.drop_view(chosen_name)
+        pw = pw.sort_values("left", kind="stable").reset_index(drop=True)
+        def tie_info(linked_left: np.ndarray) -> float:
+            best = np.full(nl, -np.inf)
+            gmax = pd.Series(mw).groupby(lft).max()
+            best[gmax.index.to_numpy()] = gmax.to_numpy()
+            n_top = np.bincount(lft[mw == best[lft]], minlength=nl)
+            return float((n_top[linked_left] > 1).mean())
+
+        return pw, n_candidates, astats, tie_info
+
+    def _link_profiles(self, be: Any, used: Any, frame_l: pd.DataFrame, frame_r: pd.DataFrame, seed: int,
+                       lap: Any) -> tuple[pd.DataFrame, int, dict[str, Any], Any]:
+        """Match weights depend only on the compared values: Splink's predict runs on the distinct
+        profiles (combinations of the linking columns) of each part, with the trained model; the
+        one-to-one assignment is solved on profile counts (:func:`profile_assignment`) and expanded
+        to records chosen at random (seeded) within profiles (:func:`expand_profile_pairs`)."""
+        from splink import Linker as SplinkLinker
+
+        def profiles(f: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
+            g = f[self.on_].groupby(self.on_, dropna=False, sort=True).ngroup().to_numpy().astype(np.int64)
+            _, first = np.unique(g, return_index=True)
+            tab = f.iloc[first][self.on_].reset_index(drop=True)
+            tab.insert(0, _UID, np.arange(len(tab), dtype=np.int64))
+            return g, tab, np.bincount(g, minlength=len(tab))
+
+        prof_l, tab_l, cnt_l = profiles(frame_l)
+        prof_r, tab_r, cnt_r = profiles(frame_r)
+        gcols = [f"mw_{c}" for c in self.on_]
+        pl_t = be.register(tab_l, _SRC_L)
+        pr_t = be.register(tab_r, _SRC_R)
+        plk = SplinkLinker([pl_t, pr_t], used.misc.save_model_to_json(), log_level=logging.WARNING)
+        pred = plk.inference.predict(warning_mode="never")
+        lap("predict")
+        t = pred.physical_name
+        q = be.quote
+        res = be.numpy(f"SELECT count(*) AS n FROM {t} WHERE source_dataset_l <> '{_SRC_L}'")
+        if int(res["n"][0]):  # Splink orders link_only pairs by source name; part_l < part_r
+            raise RuntimeError("probabilistic: unexpected pair orientation in Splink's predictions")
+        res = be.numpy(f"SELECT {_UID}_l, {_UID}_r, match_weight, match_probability, "
+                       + ", ".join(f"{q}{g}{q}" for g in gcols) + f" FROM {t}")
+        pl = np.asarray(res[f"{_UID}_l"], dtype=np.int64)
+        pr = np.asarray(res[f"{_UID}_r"], dtype=np.int64)
+        # weights rounded to 1e-9 bits: the last-digit noise of a backend's log2 and summation
+        # order must not decide between tied assignments; a fixed order of the pairs (the backends
+        # return them in any order): ties resolve alike
+        o = np.lexsort((pr, pl))
+        pl, pr = pl[o], pr[o]
+        mw = np.round(np.asarray(res["match_weight"], dtype="float64"), 9)[o]
+        mp = np.asarray(res["match_probability"], dtype="float64")[o]
+        per = {c: np.asarray(res[g], dtype="float64")[o] for c, g in zip(self.on_, gcols, strict=True)}
+        del res
+        lap("fetch")
+        n_candidates = int((cnt_l[pl].astype(np.int64) * cnt_r[pr].astype(np.int64)).sum())
+        if self.threshold is not None and self.threshold > 0:
+            p = float(self.threshold)
+            floor = math.log2(p / (1 - p))
+        else:
+            floor = (float(mw.min()) - 1.0) if len(mw) else 0.0
+        x, astats = profile_assignment(pl, pr, mw, cnt_l, cnt_r, floor)
+        lrec, rrec, fi = expand_profile_pairs(pl, pr, x, prof_l, prof_r, seed)
+        astats["profiles_left"], astats["profiles_right"] = int(len(cnt_l)), int(len(cnt_r))
+        pw = pd.DataFrame({"left": lrec, "right": rrec, "match_weight": mw[fi], "match_probability": mp[fi]})
+        for c in self.on_:
+            pw[f"weight_{c}"] = per[c][fi]
+        pw = pw.sort_values("left", kind="stable").reset_index(drop=True)
+        lap("one_to_one")
+
+        def tie_info(linked_left: np.ndarray) -> float:
+            best = np.full(len(cnt_l), -np.inf)
+            gmax = pd.Series(mw).groupby(pl).max()
+            best[gmax.index.to_numpy()] = gmax.to_numpy()
+            top = mw == best[pl]
+            n_top = np.bincount(pl[top], weights=cnt_r[pr[top]], minlength=len(cnt_l))
+            return float((n_top[prof_l[linked_left]] > 1).mean())
+
+        return pw, n_candidates, astats, tie_info
+
     def link(self, seed: int = 0) -> Links:
         from splink import Linker as SplinkLinker
 
@@ -723,9 +949,9 @@ class ProbabilisticLinker(Linker):
 
         with _backend(self.backend, self.spark, self.spark_conf, self.spark_options) as be:
             lap("backend_start")
-            q = be.quote
-            tl = be.register(self._frame(left), _SRC_L)
-            tr = be.register(self._frame(right), _SRC_R)
+            frame_l, frame_r = self._frame(left), self._frame(right)
+            tl = be.register(frame_l, _SRC_L)
+            tr = be.register(frame_r, _SRC_R)
             models: dict[str, Any] = {}
             em_info: dict[str, Any] | None = None
             # u once (same seed, same sample) for both models
@@ -749,47 +975,10 @@ class ProbabilisticLinker(Linker):
             weights = {k: _weights_from_model(v.misc.save_model_to_json()) for k, v in models.items()}
             used = models[self.m_from]
             lap("setup")
-            pred = used.inference.predict(warning_mode="never")
-            lap("predict")
-            gcols = [f"mw_{c}" for c in self.on_]
-            t = pred.physical_name
-            res = be.numpy(f"SELECT count(*) AS n FROM {t} WHERE source_dataset_l <> '{_SRC_L}'")
-            if int(res["n"][0]):  # Splink orders link_only pairs by source name; part_l < part_r
-                raise RuntimeError("probabilistic: unexpected pair orientation in Splink's predictions")
-            res = be.numpy(f"SELECT {_UID}_l, {_UID}_r, match_weight FROM {t}")
-            lft = np.asarray(res[f"{_UID}_l"], dtype=np.int64)
-            rgt = np.asarray(res[f"{_UID}_r"], dtype=np.int64)
-            # weights rounded to 1e-9 bits: the last-digit noise of a backend's log2 and summation
-            # order must not decide between tied assignments
-            mw = np.round(np.asarray(res["match_weight"], dtype="float64"), 9)
-            del res
-            # a fixed order of the pairs (the backends return them in any order): ties resolve alike
-            o = np.lexsort((rgt, lft))
-            lft, rgt, mw = lft[o], rgt[o], mw[o]
-            lap("fetch")
-            n_candidates = len(lft)
-            if self.threshold is not None and self.threshold > 0:
-                p = float(self.threshold)
-                floor = math.log2(p / (1 - p))
-            else:
-                floor = (float(mw.min()) - 1.0) if n_candidates else 0.0
             if self.one_to_one:
-                idx, astats = one_to_one_assignment(lft, rgt, mw, nl, nr, floor)
+                pw, n_candidates, astats, tie_info = self._link_profiles(be, used, frame_l, frame_r, seed, lap)
             else:
-                astats = {}
-                idx = np.flatnonzero(mw > floor) if self.threshold is not None else np.arange(n_candidates)
-            lap("one_to_one")
-            # per-comparison weights of the linked pairs, from Splink's intermediate columns
-            chosen_ids = pd.DataFrame({"l_": lft[idx], "r_": rgt[idx]})
-            chosen_name = f"__sl_chosen_{uuid.uuid4().hex[:10]}"
-            be.view(chosen_ids, chosen_name)
-            pw = be.frame(
-                f"SELECT c.l_ AS {q}left{q}, c.r_ AS {q}right{q}, t.match_weight, t.match_probability, "
-                + ", ".join(f"t.{q}{g}{q} AS {q}weight_{c}{q}" for c, g in zip(self.on_, gcols, strict=True))
-                + f" FROM {chosen_name} c JOIN {t} t ON t.{_UID}_l = c.l_ AND t.{_UID}_r = c.r_"
-            )
-            be.drop_view(chosen_name)
-            pw = pw.sort_values("left", kind="stable").reset_index(drop=True)
+                pw, n_candidates, astats, tie_info = self._link_records(be, used, lap)
             backend_info = dict(be.info)
             lap("fetch")
         lap("backend_stop")
@@ -853,12 +1042,8 @@ class ProbabilisticLinker(Linker):
                         f"2 bits for {', '.join(bad)}: EM mis-estimated m on these data.")
         ties = 0.0
         if len(pairs):
-            # share of links whose left record had another candidate with the same weight
-            best = np.full(nl, -np.inf)
-            gmax = pd.Series(mw).groupby(lft).max()
-            best[gmax.index.to_numpy()] = gmax.to_numpy()
-            n_top = np.bincount(lft[mw == best[lft]], minlength=nl)
-            ties = float((n_top[pairs["left"].to_numpy()] > 1).mean())
+            # share of links whose left record had another candidate with the same (top) weight
+            ties = float(tie_info(pairs["left"].to_numpy()))
         diag["share_ties"] = ties
         lap("diagnostics")
         diag["timings"] = timings
