@@ -11,7 +11,12 @@ import pytest
 from synthlink.errors import ConfigError, InputError
 from synthlink.evaluate.linkage import linkage_quality, uniqueness_bound
 from synthlink.link import get_linker, shuffled_link
-from synthlink.link.probabilistic import ProbabilisticLinker, one_to_one_assignment
+from synthlink.link.probabilistic import (
+    ProbabilisticLinker,
+    expand_profile_pairs,
+    one_to_one_assignment,
+    profile_assignment,
+)
 
 N = 2000
 ON = ["sex", "region", "birth_year", "occupation"]
@@ -175,3 +180,38 @@ def test_assignment_is_optimal_and_sparse_path_agrees():
     assert w[d].sum() == pytest.approx(w[s].sum())
     for idx in (d, s):
         assert len(set(lft[idx])) == len(idx) and len(set(rgt[idx])) == len(idx)
+
+
+def test_profile_assignment_reaches_the_record_level_optimum():
+    # hand case: left profile 0 holds 2 records, right profiles 0 and 1 one each; weights 3 and 1:
+    # both right records are taken (3 + 1), not only the better one
+    x, _ = profile_assignment(np.array([0, 0]), np.array([0, 1]), np.array([3.0, 1.0]),
+                              np.array([2]), np.array([1, 1]), floor=0.0)
+    assert x.tolist() == [1, 1]
+    rng = np.random.default_rng(7)
+    for _ in range(25):
+        npl, npr = int(rng.integers(1, 7)), int(rng.integers(1, 7))
+        cl, cr = rng.integers(1, 4, npl), rng.integers(1, 4, npr)
+        keep = rng.random((npl, npr)) < 0.6
+        if not keep.any():
+            continue
+        pl, pr = np.nonzero(keep)
+        w = rng.integers(-2, 6, len(pl)).astype("float64")
+        x, _ = profile_assignment(pl, pr, w, cl, cr, floor=0.0)
+        x_lp, st = profile_assignment(pl, pr, w, cl, cr, floor=0.0, dense_limit=0)
+        assert (x * w).sum() == pytest.approx((x_lp * w).sum())
+        # the same problem on records (every record of a profile pair is a candidate pair)
+        prof_l = rng.permutation(np.repeat(np.arange(npl), cl))
+        prof_r = rng.permutation(np.repeat(np.arange(npr), cr))
+        wmat = np.full((npl, npr), np.nan)
+        wmat[pl, pr] = w
+        li, ri = np.nonzero(~np.isnan(wmat[prof_l][:, prof_r]))
+        rw = wmat[prof_l[li], prof_r[ri]]
+        idx, _ = one_to_one_assignment(li, ri, rw, len(prof_l), len(prof_r), floor=0.0)
+        assert (x * w).sum() == pytest.approx(rw[idx].sum())
+        # expansion: one-to-one record pairs of the chosen profiles, the same for the same seed
+        lr, rr, fi = expand_profile_pairs(pl, pr, x, prof_l, prof_r, seed=3)
+        assert len(lr) == x.sum() and len(set(lr)) == len(lr) and len(set(rr)) == len(rr)
+        assert (prof_l[lr] == pl[fi]).all() and (prof_r[rr] == pr[fi]).all()
+        lr2, rr2, _ = expand_profile_pairs(pl, pr, x, prof_l, prof_r, seed=3)
+        assert lr2.tolist() == lr.tolist() and rr2.tolist() == rr.tolist()

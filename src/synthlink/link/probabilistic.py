@@ -24,6 +24,16 @@ one record on a side takes its best pair; a small one is solved by
 "stay unlinked" dummy per record, so a full matching always exists). The objective is the sum of
 the pairs' match weights above the threshold (maximum-likelihood one-to-one assignment).
 
+Profiles. Match weights depend only on the compared values, so with ``one_to_one=True`` (the
+default) the trained model is applied by Splink's ``predict`` to the distinct profiles of each part
+(combinations of the linking columns, with a record count each), not to the records: far fewer
+candidate pairs. The one-to-one step is then the same maximum-weight problem on profile counts (a
+transportation problem, :func:`profile_assignment`, exact: per component ``linear_sum_assignment``
+on the records' rows/columns, or an integral LP for very large components), and record pairs are
+drawn within the chosen profile pairs in a seeded random order (:func:`expand_profile_pairs`).
+``candidate_pairs`` still counts record pairs. With ``one_to_one=False`` every candidate record
+pair is scored by Splink as before. Training (u sampling, EM, m from truth) runs on the records.
+
 The prior ``lambda`` (probability that two random records match) is taken from the truth
 (``true pairs / (n_left * n_right)``) when there is one, else from the data under the assumption that
 every record of the smaller part has one match: ``min(n_left, n_right) / (n_left * n_right)``.
