@@ -144,6 +144,8 @@ def _brute_chunk(qnum: np.ndarray, qoh: np.ndarray, tnum: np.ndarray, toh: np.nd
         d += buf
     if k >= nt:
         part = np.tile(np.arange(nt), (nq, 1))
+    elif k == 1:  # one pass, the lowest index among equal distances (argpartition costs ~3x more)
+        part = np.argmin(d, axis=1)[:, None]
     else:
         part = np.argpartition(d, k - 1, axis=1)[:, :k]
     dp = np.take_along_axis(d, part, axis=1)
