@@ -15,14 +15,10 @@ What Splink does (its own API, nothing re-implemented here):
   reported, so that an EM that failed to separate matches from non-matches is visible.
 - the match weight and match probability of every candidate pair (``inference.predict``).
 
-What is done here: the one-to-one step. Instead of a greedy pass or Splink's whole-graph
-single-best-link step (slow at 100k x 100k), the candidate graph is cut into connected components
-(for one exact blocking rule: the blocks) and each component is solved exactly: a component with
-one record on a side takes its best pair; a small one is solved by
-:func:`scipy.optimize.linear_sum_assignment`; a large one by
-:func:`scipy.sparse.csgraph.min_weight_full_bipartite_matching` on the sparse graph (with one
-"stay unlinked" dummy per record, so a full matching always exists). The objective is the sum of
-the pairs' match weights above the threshold (maximum-likelihood one-to-one assignment).
+What is done here: the one-to-one step, instead of a greedy pass or Splink's whole-graph
+single-best-link step (slow at 100k x 100k). The objective is the sum of the pairs' match weights
+above the threshold (maximum-likelihood one-to-one assignment), solved exactly per connected
+component of the candidate graph (for one exact blocking rule: the blocks).
 
 Profiles. Match weights depend only on the compared values, so with ``one_to_one=True`` (the
 default) the trained model is applied by Splink's ``predict`` to the distinct profiles of each part
