@@ -10,7 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from synthlink.cli.link import parse_params, parse_value, register
+from synthlink.cli._params import parse_params, parse_value
+from synthlink.cli.link import register
 from synthlink.errors import ConfigError
 
 

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from synthlink.errors import ConfigError
+from synthlink.io import read_yaml
 from synthlink.split import SplitPlan
 
 #: parameters that would carry a secret into metrics.json and the report
@@ -159,12 +158,7 @@ class StudyConfig:
     @classmethod
     def from_yaml(cls, path: str | Path) -> StudyConfig:
         p = Path(path)
-        if not p.exists():
-            raise ConfigError(f"{p}: study config not found")
-        try:
-            d = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
+        d = read_yaml(p, "study config")
         try:
             return cls.from_dict(d, base_dir=p.parent)
         except ConfigError as e:

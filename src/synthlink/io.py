@@ -72,6 +72,22 @@ def read_table(path: str | Path, *, table: str | None = None, na_values: list[st
     return df
 
 
+def read_yaml(path: str | Path, what: str) -> Any:
+    """Read a YAML file; a missing file or bad YAML is a ConfigError that names the file and
+    ``what`` it should hold (for example "split plan")."""
+    from synthlink.errors import ConfigError
+
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"{p}: {what} not found")
+    try:
+        import yaml
+
+        return yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""

@@ -111,13 +111,10 @@ class SplitPlan:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> SplitPlan:
+        from synthlink.io import read_yaml
+
         p = Path(path)
-        if not p.exists():
-            raise ConfigError(f"{p}: split plan file not found")
-        try:
-            d = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
+        d = read_yaml(p, "split plan file")
         try:
             return cls.from_dict(d)
         except ConfigError as e:

@@ -59,16 +59,12 @@ def read_questions(path: Path | None) -> list[Any]:
     """Research questions from a YAML file (a list, or a mapping with a ``questions`` list)."""
     if path is None:
         return []
-    import yaml
-
     from synthlink.evaluate.utility import Question
+    from synthlink.io import read_yaml
 
     if not path.exists():
         raise InputError(f"{path}: questions file not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+    raw = read_yaml(path, "questions file")
     if isinstance(raw, dict) and "questions" in raw:
         raw = raw["questions"]
     if raw is None:

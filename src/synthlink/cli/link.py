@@ -13,7 +13,6 @@ accuracy and the uniqueness bound of the linking columns.
 from __future__ import annotations
 
 import inspect
-import json
 from pathlib import Path
 from typing import Any
 
@@ -21,45 +20,10 @@ import numpy as np
 import pandas as pd
 import typer
 
+from synthlink.cli._params import parse_params
 from synthlink.errors import ConfigError, InputError
 
 TRUTH_COLUMN = "_sl_truth_position"
-
-
-def parse_value(text: str) -> Any:
-    """``--param`` values: int, float, bool, JSON (lists, dicts, null) where possible, else the text."""
-    t = text.strip()
-    low = t.lower()
-    if low in ("true", "yes"):
-        return True
-    if low in ("false", "no"):
-        return False
-    if low in ("none", "null"):
-        return None
-    for conv in (int, float):
-        try:
-            return conv(t)
-        except ValueError:
-            pass
-    if t[:1] in "[{\"":
-        try:
-            return json.loads(t)
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"--param value {t!r} looks like JSON but is not valid ({e.msg})") from None
-    return t
-
-
-def parse_params(items: list[str] | None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items or []:
-        if "=" not in item:
-            raise ConfigError(f"--param {item!r}: expected NAME=VALUE")
-        k, v = item.split("=", 1)
-        k = k.strip()
-        if not k.isidentifier():
-            raise ConfigError(f"--param {item!r}: {k!r} is not a parameter name")
-        out[k] = parse_value(v)
-    return out
 
 
 def _key_positions(df: pd.DataFrame, key: str, where: str) -> pd.Series:

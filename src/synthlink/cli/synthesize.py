@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-import yaml
 
+from synthlink.cli._params import parse_params
 from synthlink.errors import ConfigError, InputError
 from synthlink.io import read_table, write_table
 
@@ -23,24 +23,6 @@ def _methods_help() -> str:
             summary = "(module not importable)"
         lines.append(f"{name}: {summary}")
     return "\n\n".join(lines)
-
-
-def parse_params(items: list[str] | None) -> dict[str, Any]:
-    """``k=v`` strings to a dict; values are read as YAML scalars/lists (``5``, ``true``,
-    ``[a, b]``), so ``visit_sequence=[age, sex]`` or ``visit_sequence=age,sex`` both work."""
-    out: dict[str, Any] = {}
-    for item in items or []:
-        if "=" not in item:
-            raise ConfigError(f"--param '{item}': expected key=value")
-        k, v = item.split("=", 1)
-        k = k.strip()
-        if not k:
-            raise ConfigError(f"--param '{item}': empty key")
-        try:
-            out[k] = yaml.safe_load(v) if v.strip() else ""
-        except yaml.YAMLError:
-            out[k] = v
-    return out
 
 
 def register(app: typer.Typer) -> None:
