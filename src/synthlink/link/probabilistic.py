@@ -615,9 +615,14 @@ class ProbabilisticLinker(Linker):
     threshold : minimum match probability of a link (default: none, every candidate may link).
     one_to_one : solve the one-to-one assignment (else return every candidate pair).
     max_iterations : EM iterations per session.
-    u_min_count : Splink's ``min_count_per_level`` for u sampling (stop early once every level has that
-        many sampled pairs); ``None`` uses every sampled pair in one pass (with ``max_pairs_u >=
-        n_left * n_right``: exact u from all pairs, the same on every backend).
+    u_min_count : Splink's ``min_count_per_level`` for u sampling: stop early once every level has that
+        many sampled pairs. Default ``None``: no early stop, u from every pair of the ``max_pairs_u``
+        sample (with ``max_pairs_u >= n_left * n_right``: exact u from all pairs, the same on every
+        backend). Splink samples records, not pairs (about ``sqrt(max_pairs_u)`` per part), and with
+        weak linking variables (sex, region, birth year) EM lives on a tiny excess of agreement over
+        u: at 100k x 100k, stopping at Splink's usual 100 pairs per level estimated u(nationality) as
+        0.55 instead of 0.50 and EM inverted the nationality weight (F1 0.04 instead of 0.24,
+        ``benchmarks/bench_probabilistic.py``).
     backend : ``"duckdb"`` (default, in-memory, embedded) or ``"spark"`` (Splink's Spark backend).
     spark : a ``pyspark.sql.SparkSession`` to run on (``backend="spark"``; default: a local session
         created and stopped for the call, or the active one).
@@ -634,7 +639,7 @@ class ProbabilisticLinker(Linker):
                  comparisons: dict[str, Any] | None = None, m_from: str = "em", truth: Any = None,
                  em_blocking: Sequence[Sequence[str]] | None = None, max_pairs_u: float = 2e6,
                  max_pairs_em: float = 1e6, threshold: float | None = None, one_to_one: bool = True,
-                 max_iterations: int = 25, u_min_count: int | None = 100, backend: str = "duckdb",
+                 max_iterations: int = 25, u_min_count: int | None = None, backend: str = "duckdb",
                  spark: Any = None, spark_conf: dict[str, Any] | None = None,
                  spark_options: dict[str, Any] | None = None) -> None:
         self.on = on
@@ -1001,6 +1006,8 @@ class ProbabilisticLinker(Linker):
             "comparison_kinds": {c: (list(k) if isinstance(k, (list, tuple)) else k) for c, k in self.kinds_.items()},
             "blocking": self.blocking_,
             "em_blocking": self._em_rules() if "em" in models else None,
+            "u_sampling": {"max_pairs": float(self.max_pairs_u), "min_count_per_level": self.u_min_count,
+                           "seed": int(seed)},
             "lambda": prior,
             "lambda_source": prior_source,
             "candidate_pairs": n_candidates,
