@@ -74,7 +74,8 @@ def test_em_and_truth_models_both_reported(prob_run):
     assert d["match_weights_em"] is not None and d["match_weights_truth"] is not None
     assert isinstance(d["em_converged"], bool) and d["em_iterations"] >= 1
     assert 0 < d["lambda"] < 1 and d["lambda_source"] == "truth"
-    assert set(d["em_vs_truth_max_weight_difference"]) == set(ON)
+    assert set(d["em_vs_truth_max_m_difference"]) == set(ON)
+    assert all(0 <= v <= 1 for v in d["em_vs_truth_max_m_difference"].values())
     # truth-trained m for an exact birth-year match: nearly all true pairs agree (95%)
     by_truth = d["match_weights_truth"]["birth_year"]
     assert by_truth[0]["m"] == pytest.approx(0.95, abs=0.02)
