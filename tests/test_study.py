@@ -127,7 +127,9 @@ def test_record_preserving_synthesis_is_joined_by_key(tmp_path, monkeypatch):
     links the synthetic parts exactly, the key column is never evaluated as data, and the
     pseudonymisation key never reaches the outputs."""
     monkeypatch.setenv("SYNTHLINK_PSEUDONYM_KEY", "a-test-key-of-32-characters-long!")
-    cfg = _config(tmp_path, synthesizers=["cart", {"name": "preserving", "params": {"inner": "cart"}}],
+    cfg = _config(tmp_path, synthesizers=["cart", {"name": "preserving", "params": {"inner": "cart"}},
+                                          {"name": "preserving", "label": "aligned",
+                                           "params": {"inner": "cart", "mode": "row_aligned"}}],
                   linkers=["identifier", "exact"], evaluate={"utility": False}, privacy={"n_attacks": 100})
     res = Study.from_yaml(cfg).run(tmp_path / "out", progress=False, report=False)
     syn = {(s["synthesizer"], s["linker"]): s for s in res.metrics["seeds"][0]["synthetic"]}
@@ -140,6 +142,32 @@ def test_record_preserving_synthesis_is_joined_by_key(tmp_path, monkeypatch):
         assert pres["privacy"][measure]["risk"] is not None, measure
     parts = res.metrics["seeds"][0]["parts_privacy"]["preserving"]
     assert all(p["singling_out"]["risk"] is not None for p in parts.values())
+    # the risk this mode carries: whoever holds the key reads a person's own (partially synthetic) row
+    kh = pres["privacy"]["key_holder"]
+    assert kh["applicable"] and kh["ci"][0] > 0.05, kh
+    assert all(p["key_holder"]["ci"][0] > 0.05 for p in parts.values())
+    # keys paired with unrelated rows (row_aligned) give nothing away; fully synthetic rows belong to nobody
+    aligned = syn[("aligned", "identifier")]["privacy"]["key_holder"]
+    assert aligned["applicable"] and aligned["risk"] < kh["ci"][0] and aligned["ci"][0] < 0.02, aligned
+    assert syn[("cart", "exact")]["privacy"]["key_holder"]["applicable"] is False
+    assert syn[("preserving", "exact")]["privacy"]["key_holder"]["applicable"] is False
     # the key never reaches the outputs
     text = (tmp_path / "out" / "metrics.json").read_text()
     assert "a-test-key-of-32-characters-long!" not in text
+
+
+def test_privacy_sampling_keeps_each_row_tied_to_its_record():
+    """With privacy.max_rows, train and synthetic rows are sampled separately: a record-preserving
+    row keeps pointing at its own record (or at none when that record was not sampled)."""
+    import numpy as np
+
+    from synthlink.study import _privacy
+
+    people = make_people(1000, seed=3).drop(columns=["pid"])
+    control = make_people(400, seed=4).drop(columns=["pid"])
+    order = np.random.default_rng(0).permutation(len(people))
+    syn = people.iloc[order].reset_index(drop=True)  # a copy, rows shuffled; row i comes from record order[i]
+    r = _privacy(people, control, syn, ["sex", "age", "canton"], None, {"n_attacks": 50}, 0,
+                 {"privacy": {"max_rows": 500, "secret": "wage"}}, order)["key_holder"]
+    assert 150 < r["n_persons"] < 350  # about 500 * 500 / 1000 rows keep their record
+    assert r["risk"] > 0.95

@@ -37,7 +37,7 @@ from synthlink.evaluate.metric import Metric
 from synthlink.io import read_table, write_json, write_table
 from synthlink.link import get_linker, linker_class
 from synthlink.link.base import Links, shuffled_link
-from synthlink.reconstruct import Reconstruction, linked_only, reconstruct
+from synthlink.reconstruct import Reconstruction, linked_only, reconstruct, resolve_one_to_one
 from synthlink.split import SplitResult, split
 from synthlink.synth import get_synthesizer, synthesizer_class
 from synthlink.validate import validate_table
@@ -366,11 +366,13 @@ class Study:
                     return out
 
                 syn_parts[pname] = timer(f"synth:{sy.label}")(lambda k=k, make=make: cache.frame("synth", k, make))
+                keys = next((syn_parts[pname][c] for c in KEY_COLUMNS if c in syn_parts[pname].columns), None)
                 syn_eval = syn_parts[pname].drop(columns=[c for c in KEY_COLUMNS if c in syn_parts[pname].columns])
                 queue.add("part-privacy", stage_key("pp", k, cfg.privacy, _ev_key(ev)), _privacy, (
                     sres.train[[c for c in syn_eval.columns if c in sres.train.columns]],
                     sres.control[[c for c in syn_eval.columns if c in sres.control.columns]],
-                    syn_eval, common, None, cfg.privacy, seed, ev), record["parts_privacy"].setdefault(sy.label, {}), pname)
+                    syn_eval, common, None, cfg.privacy, seed, ev, _source_positions(sy, ident, sres.train[ident], keys)),
+                    record["parts_privacy"].setdefault(sy.label, {}), pname)
             A, B = syn_parts[lname], syn_parts[rname]
             key_col = _pseudo_key(A, B)
             for spec in cfg.linkers:
@@ -391,7 +393,14 @@ class Study:
                 }
                 queue.add("utility", ek, _utility, (ref_train, ref_control, Js, part_cols, common, questions, cfg.target,
                                                     baseline_joint.get(spec.label, truth_joint), seed, ev), entry, "utility")
-                queue.add("privacy", ek, _privacy, (ref_train, ref_control, Js, common, part_cols, cfg.privacy, seed, ev), entry, "privacy")
+                source = None
+                if key_col and linker_class(spec.name).uses_identifier:
+                    # joined on the record key: each J* row is one real person's row
+                    li = resolve_one_to_one(links)["left"].to_numpy()
+                    source = _source_positions(sy, ident, sres.train.loc[in_both, ident],
+                                               ax[key_col].reset_index(drop=True).iloc[li])
+                queue.add("privacy", ek, _privacy, (ref_train, ref_control, Js, common, part_cols, cfg.privacy, seed, ev, source),
+                          entry, "privacy")
                 record["synthetic"].append(entry)
         # every evaluation of this seed, on all cores (each task single-threaded)
         bar.step(f"evaluate {len(queue.items)} table(s)")
@@ -473,7 +482,7 @@ def _utility(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame
                           target=target, baseline=baseline, seed=seed, **extra)
 
 
-def _privacy(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame, common: list[str], part_cols: dict[str, list[str]] | None, privacy: dict[str, Any], seed: int, ev: dict[str, Any], parallel: bool = False) -> dict[str, Any]:
+def _privacy(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame, common: list[str], part_cols: dict[str, list[str]] | None, privacy: dict[str, Any], seed: int, ev: dict[str, Any], source: np.ndarray | None = None, parallel: bool = False) -> dict[str, Any]:
     opt = ev.get("privacy", True)
     if opt is False:
         return {"skipped": "privacy evaluation switched off in the config (evaluate.privacy: false)"}
@@ -488,14 +497,24 @@ def _privacy(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame
     if max_rows:
         # documented sampling for large populations: each table is cut to at most max_rows rows
         # (seeded); the risks then describe that sample (they are rates, so their scale is kept)
-        train, control, synthetic = (_sample_rows(t, int(max_rows), seed + i) for i, t in enumerate((train, control, synthetic)))
+        idx = [_sample_index(len(t), int(max_rows), seed + i) for i, t in enumerate((train, control, synthetic))]
+        if source is not None:
+            # synthetic row -> train row, both after sampling (-1 when its source row was not sampled)
+            if idx[2] is not None:
+                source = source[idx[2]]
+            if idx[0] is not None:
+                new_pos = np.full(len(train), -1, dtype=np.int64)
+                new_pos[idx[0]] = np.arange(len(idx[0]))
+                source = np.where(source >= 0, new_pos[np.maximum(source, 0)], -1)
+        train, control, synthetic = (t if i is None else t.iloc[i].reset_index(drop=True)
+                                     for t, i in zip((train, control, synthetic), idx, strict=True))
     if kw.get("keys"):
         kw["keys"] = [k for k in kw["keys"] if k in synthetic.columns]
     if kw.get("targets"):
         kw["targets"] = [t for t in kw["targets"] if t in synthetic.columns]
     if kw.get("secret") and kw["secret"] not in synthetic.columns:
         kw.pop("secret")
-    return privacy_report(train, control, synthetic, common=common, part_columns=part_cols, seed=seed, **kw)
+    return privacy_report(train, control, synthetic, common=common, part_columns=part_cols, seed=seed, source=source, **kw)
 
 
 def _baseline_specs(linkers: list[MethodSpec]) -> list[MethodSpec]:
@@ -510,11 +529,26 @@ def _baseline_specs(linkers: list[MethodSpec]) -> list[MethodSpec]:
     return out
 
 
-def _sample_rows(df: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
-    if len(df) <= max_rows:
-        return df
-    idx = np.sort(np.random.default_rng(seed).choice(len(df), size=max_rows, replace=False))
-    return df.iloc[idx].reset_index(drop=True)
+def _sample_index(n: int, max_rows: int, seed: int) -> np.ndarray | None:
+    """Sorted row positions of a seeded sample of ``max_rows`` rows, or None to keep all ``n``."""
+    if n <= max_rows:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n, size=max_rows, replace=False))
+
+
+def _source_positions(sy: Any, ident: str, ids: pd.Series, keys: pd.Series | None) -> np.ndarray | None:
+    """For a record-preserving synthesizer: the position in ``ids`` of the real record each
+    synthetic row was derived from (-1: none), recomputed from the row's pseudonymised key with the
+    synthesizer's own key. None for synthesizers whose rows belong to nobody."""
+    if keys is None or not getattr(synthesizer_class(sy.name), "uses_identifier", False):
+        return None
+    params = dict(sy.params)
+    params.setdefault("identifier", ident)
+    pseudonyms = getattr(get_synthesizer(sy.name, **params), "pseudonyms", None)
+    if pseudonyms is None:
+        return None
+    pos = pd.Series(np.arange(len(ids), dtype=np.int64), index=pseudonyms(ids))
+    return keys.reset_index(drop=True).map(pos).fillna(-1).astype("int64").to_numpy()
 
 
 def _influence(left: pd.DataFrame, right: pd.DataFrame, truth: pd.DataFrame, common: list[str], ref: pd.DataFrame, seed: int, linker: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -589,7 +623,7 @@ def headline_privacy(priv: Any) -> dict[str, float]:
     if not isinstance(priv, dict):
         return {}
     out = {}
-    for k in ("singling_out", "linkability", "inference"):
+    for k in ("singling_out", "linkability", "inference", "key_holder"):
         v = priv.get(k)
         if isinstance(v, dict) and "risk" in v:
             out[f"risk_{k}"] = _num(v["risk"])

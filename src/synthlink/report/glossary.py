@@ -25,6 +25,10 @@ GLOSSARY: dict[str, str] = {
     "to the same person's other columns through the synthetic data; same risk formula.",
     "inference": "Risk that an attacker who knows some columns of a person infers a secret column "
     "through the synthetic data; same risk formula.",
+    "key holder": "Record-preserving synthesis only: whoever holds the pseudonymisation key (every "
+    "institution that joins the parts) knows whose row each synthetic row is. Share of persons whose "
+    "true secret value their own row gives away (numbers within 5%), in excess of reading a random row; "
+    "same risk formula. n/a: the rows belong to nobody (fully synthetic).",
     "dcr": "Distance to closest record: distance from each synthetic row to its nearest training row, "
     "compared with the distance to the nearest control row.",
     "utility score": "The headline utility number of a linked synthetic table (see the utility "

@@ -80,6 +80,12 @@ class RecordPreserving(Synthesizer):
 
         return get_synthesizer(str(self.inner))
 
+    def pseudonyms(self, identifiers: pd.Series) -> np.ndarray:
+        """The keys this synthesizer writes for these identifiers (same pseudonymisation key). The
+        study uses it inside the secure environment to tell which real record a row came from, for
+        the key-holder disclosure measure; nothing it returns is written out."""
+        return pseudonymise(identifiers.reset_index(drop=True), load_key(self.key)).to_numpy()
+
     def fit(self, data: pd.DataFrame) -> RecordPreserving:
         if self.mode not in MODES:
             raise ConfigError(f"preserving: mode must be one of {', '.join(MODES)}, got {self.mode!r}")
@@ -91,7 +97,7 @@ class RecordPreserving(Synthesizer):
         rest = data.drop(columns=[self.identifier])
         if len(rest.columns) == 0:
             raise InputError("preserving: the part has no column besides the identifier")
-        self.keys_ = pseudonymise(data[self.identifier].reset_index(drop=True), load_key(self.key)).to_numpy()
+        self.keys_ = self.pseudonyms(data[self.identifier])
         self.n_ = len(data)
         self.columns_ = [self.key_column, *[str(c) for c in rest.columns]]
         rest = rest.rename(columns=str).reset_index(drop=True)

@@ -12,7 +12,11 @@ reference.
 ``membership``
     distance-based membership inference AUC (:mod:`.membership`);
 ``disclosure``
-    synthpop's repU and DiSCO for declared keys and targets (:mod:`.disclosure`).
+    synthpop's repU and DiSCO for declared keys and targets (:mod:`.disclosure`);
+``key_holder``
+    for record-preserving synthesis (rows tied to real records by a pseudonymised key): how much of
+    a person's true values their own row gives away to whoever holds the key (:mod:`.keyholder`);
+    not applicable (``risk`` None with the reason) to fully synthetic rows.
 
 Every estimated risk reads ``{"risk": x, "ci": [lo, hi], ...}`` with ``definition``, ``direction``
 and ``range``; a measure that fails is recorded as ``{"risk": None, "ci": None, "error": "..."}``
@@ -34,10 +38,13 @@ from synthlink.evaluate.metric import Metric, safe_metric
 from synthlink.evaluate.privacy.attacks import inference, linkability, singling_out
 from synthlink.evaluate.privacy.dcr import dcr_measures
 from synthlink.evaluate.privacy.disclosure import disclosure_measures
+from synthlink.evaluate.privacy.keyholder import key_holder_disclosure, not_applicable
 from synthlink.evaluate.privacy.membership import membership_inference
 from synthlink.schema import Schema
 
-MEASURES = ("singling_out", "linkability", "inference", "dcr", "membership", "disclosure")
+MEASURES = ("singling_out", "linkability", "inference", "dcr", "membership", "disclosure", "key_holder")
+#: the attack-style risks with intervals that summaries and the report lead with
+HEADLINE_RISKS = ("singling_out", "linkability", "inference", "key_holder")
 
 
 def _safe(name: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -102,6 +109,7 @@ def privacy_report(
     max_secrets: int = 5,
     n_jobs: int = 2,
     dcr_max_queries: int | None = 20_000,
+    source: Any = None,
 ) -> dict[str, Any]:
     """Privacy measures of one synthetic table against ``train``, with ``control`` as reference.
 
@@ -119,6 +127,8 @@ def privacy_report(
         otherwise. A Schema's identifier is dropped like ``identifier``.
     dcr_max_queries : DCR compares each synthetic row with every train and control row (quadratic);
         above this many synthetic rows a seeded sample of them is measured (None = all).
+    source : for record-preserving synthesis, the ``train`` row each synthetic row was derived from
+        (-1: none); enables the key-holder disclosure measure.
     """
     drop: set[str] = set()
     kind_map: dict[str, str] | None = None
@@ -149,14 +159,18 @@ def privacy_report(
     out["linkability"] = _safe("linkability", lambda: linkability(
         train, control, synthetic, aux, n_attacks=n_attacks, n_neighbors=link_neighbors, kinds=kind_map, seed=seed + 2))
 
-    def inf() -> dict[str, Any]:
+    def secret_columns(what: str) -> list[str]:
         if secret is None:
             secrets = [c for c in cols if c not in common][:max_secrets] or cols[:1]
         else:
             secrets = [secret] if isinstance(secret, str) else list(secret)
         bad = [s for s in secrets if s not in cols]
         if bad:
-            raise InputError(f"inference: secret column(s) {', '.join(map(repr, bad))} not in the synthetic table")
+            raise InputError(f"{what}: secret column(s) {', '.join(map(repr, bad))} not in the synthetic table")
+        return secrets
+
+    def inf() -> dict[str, Any]:
+        secrets = secret_columns("inference")
         def one(s: str) -> dict[str, Any]:
             return inference(train, control, synthetic, s, [c for c in cols if c != s], n_attacks=n_attacks,
                              kinds=kind_map, seed=seed + 3)
@@ -178,6 +192,12 @@ def privacy_report(
     dkeys = [c for c in (keys if keys is not None else common) if c in cols]
     dtargets = [c for c in (targets if targets is not None else [c for c in cols if c not in dkeys]) if c in cols]
     out["disclosure"] = _safe("disclosure", lambda: disclosure_measures(train, control, synthetic, dkeys, dtargets))
+    if source is None:
+        out["key_holder"] = not_applicable("no row of this table is tied to a real record (fully synthetic rows, "
+                                           "or a join not made on the record key)")
+    else:
+        out["key_holder"] = _safe("key_holder", lambda: key_holder_disclosure(
+            train, synthetic, source, secret_columns("key-holder disclosure"), kinds=kind_map))
     out["meta"] = {"n_train": len(train), "n_control": len(control), "n_synthetic": len(synthetic),
                    "columns": cols, "seed": seed, "n_attacks": n_attacks}
     return out
@@ -187,7 +207,7 @@ def headline(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The one number per measure family that summaries and plots use: the risk for the attacks,
     DCR and membership; repU and the largest DiSCO for disclosure."""
     rows: dict[str, dict[str, Any]] = {}
-    for m in ("singling_out", "linkability", "inference", "dcr", "membership"):
+    for m in ("singling_out", "linkability", "inference", "dcr", "membership", "key_holder"):
         r = report.get(m, {})
         rows[m] = {"risk": r.get("risk"), "ci": r.get("ci"), "error": r.get("error")}
     d = report.get("disclosure", {})
@@ -249,6 +269,7 @@ def compare_risk(
 
 
 __all__ = [
-    "MEASURES", "compare_risk", "dcr_measures", "disclosure_measures", "headline", "inference", "linkability",
+    "HEADLINE_RISKS", "MEASURES", "compare_risk", "dcr_measures", "disclosure_measures", "headline", "inference",
+    "key_holder_disclosure", "linkability",
     "membership_inference", "privacy_metrics", "privacy_report", "singling_out",
 ]
