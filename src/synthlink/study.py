@@ -219,10 +219,11 @@ class Study:
     # -- internals ------------------------------------------------------------------------------
     def _plan_tasks(self) -> list[tuple[str, str, str]]:
         cfg = self.config
-        tasks = [("baseline", "", lk.label) for lk in cfg.linkers]
+        tasks = [("baseline", "", lk.label) for lk in _baseline_specs(cfg.linkers)]
         for sy in cfg.synthesizers:
             tasks.append(("synthesize", sy.label, ""))
             tasks += [("synthetic", sy.label, lk.label) for lk in cfg.linkers]
+        tasks.append(("evaluate", "", ""))  # the seed's evaluation queue
         return tasks
 
     def _linker_inputs(self, spec: MethodSpec, left: pd.DataFrame, right: pd.DataFrame, key: str | None, truth_column: str | None = None) -> tuple[Any, pd.DataFrame, pd.DataFrame] | None:
