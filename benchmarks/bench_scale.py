@@ -154,10 +154,13 @@ def child(n: int, work: Path, out_json: Path, privacy_max_rows: int | None, util
         return wrapped
 
     study_mod._timed = timed  # the study looks the timer up at call time
-    if work.exists():
-        shutil.rmtree(work)
+    cache_dir = work.with_name(work.name + "-cache")  # the study's working area, apart from its output
+    for d in (work, cache_dir):
+        if d.exists():
+            shutil.rmtree(d)
     t0 = time.perf_counter()
-    res = Study.from_dict(study_dict(n, privacy_max_rows, utility_max_rows, linkers), base_dir=work.parent).run(work, progress=False)
+    res = Study.from_dict(study_dict(n, privacy_max_rows, utility_max_rows, linkers), base_dir=work.parent).run(
+        work, work_dir=cache_dir, progress=False)
     wall = time.perf_counter() - t0
     peaks.stop()
     m = res.metrics
@@ -191,6 +194,7 @@ def child(n: int, work: Path, out_json: Path, privacy_max_rows: int | None, util
     }
     out_json.write_text(json.dumps(out, indent=1))
     shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(cache_dir, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def test_report_has_no_identifiers_or_records(evil_study):
     leaked = [pid for pid in real["pid"] if pid in html]
     assert not leaked
     # the real identifiers do not even reach the working cache: a surrogate key replaces them
-    train = pd.read_parquet(next((evil_study.out / "cache").glob("split-*")) / "train.parquet")
+    train = pd.read_parquet(next((evil_study.work_dir / "cache").glob("split-*")) / "train.parquet")
     assert not set(train["pid"]) & set(real["pid"])
 
 

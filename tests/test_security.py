@@ -144,13 +144,19 @@ def test_study_wrote_the_shareable_outputs(study):
     out = study["out"]
     for name in ("report.html", "metrics.json", "results.parquet"):
         assert (out / name).stat().st_size > 0
+    # the output folder holds only what may be shared; the cache of training records is elsewhere
+    assert sorted(p.name for p in out.iterdir()) == ["metrics.json", "report.html", "results.parquet"]
     assert len(study["logs"]) > 0  # the study logged something, so the log search below means something
 
 
 def test_no_real_identifier_anywhere(study):
     ids = _ids(study["people"])
     assert len(ids) == 1500 and all(len(i) == 13 for i in ids)
+    from synthlink.study import default_work_dir
+
+    work = default_work_dir(study["out"])
     texts = {str(p.relative_to(study["out"])): file_text(p) for p in study["out"].rglob("*") if p.is_file()}
+    texts.update({str(p.relative_to(work)): file_text(p) for p in work.rglob("*") if p.is_file()})
     texts["<logs>"] = study["logs"]
     texts["<command line>"] = study["cli"]
     assert any(k.startswith("cache") for k in texts)  # the working area is searched too

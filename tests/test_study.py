@@ -82,7 +82,10 @@ def test_interrupted_run_resumes_without_recomputing_finished_stages(tmp_path, m
     monkeypatch.setattr(Study, "_link", dies_on_synthetic)
     with pytest.raises(KeyboardInterrupt):
         Study.from_yaml(cfg).run(tmp_path / "out", progress=False, report=False)
-    cache = tmp_path / "out" / "cache"
+    from synthlink.study import default_work_dir
+
+    cache = default_work_dir(tmp_path / "out") / "cache"
+    assert not (tmp_path / "out" / "cache").exists()  # the working area is never inside the output folder
     done_before = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
     assert any(n.startswith("baseline-links") for n in done_before)
     assert not any(n.startswith("synthetic-links") for n in done_before)
@@ -183,3 +186,15 @@ def test_progress_total_counts_every_step(tmp_path, monkeypatch):
     s = Study.from_yaml(_config(tmp_path, linkers=["identifier", "exact", "probabilistic"]))
     s.run(tmp_path / "out", progress=False, report=False)
     assert len(seen) == len(s._plan_tasks())
+
+
+def test_work_dir_is_kept_apart_from_the_output(tmp_path):
+    from synthlink.study import default_work_dir
+
+    cfg = _config(tmp_path)
+    with pytest.raises(ConfigError, match="inside the output folder"):
+        Study.from_yaml(cfg).run(tmp_path / "out", work_dir=tmp_path / "out" / "work", progress=False, report=False)
+    res = Study.from_yaml(cfg).run(tmp_path / "out", work_dir=tmp_path / "elsewhere", progress=False, report=False)
+    assert res.work_dir == tmp_path / "elsewhere" and any((tmp_path / "elsewhere" / "cache").iterdir())
+    assert not default_work_dir(tmp_path / "out").exists()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["metrics.json", "results.parquet"]

@@ -18,7 +18,7 @@ SECRET_PARAMS = ("key", "secret_key", "pseudonym_key")
 
 TOP_KEYS = {
     "name", "data", "split", "link_parts", "synthesizers", "linkers", "questions", "target",
-    "privacy", "seeds", "out", "evaluate",
+    "privacy", "seeds", "out", "work_dir", "evaluate",
 }
 
 
@@ -88,6 +88,7 @@ class StudyConfig:
     evaluate: dict[str, Any] = field(default_factory=dict)
     seeds: list[int] = field(default_factory=lambda: [0])
     out: Path | None = None
+    work_dir: Path | None = None
     base_dir: Path = field(default_factory=Path.cwd)
 
     @classmethod
@@ -148,11 +149,13 @@ class StudyConfig:
         if not isinstance(privacy, Mapping):
             raise ConfigError("'privacy' must be a mapping (keys, targets, secret, n_attacks)")
         out = d.get("out")
+        work_dir = d.get("work_dir")
         return cls(
             data=dict(data), plan=plan, synthesizers=synths, linkers=linkers,
             name=str(d.get("name", "study")), link_parts=link_parts, questions=list(questions),
             target=d.get("target"), privacy=dict(privacy), evaluate=dict(d.get("evaluate") or {}),
-            seeds=list(seeds), out=(base / out) if out else None, base_dir=base,
+            seeds=list(seeds), out=(base / out) if out else None,
+            work_dir=(base / work_dir) if work_dir else None, base_dir=base,
         )
 
     @classmethod

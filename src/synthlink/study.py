@@ -134,6 +134,8 @@ class StudyResult:
     cache_hits: int = 0
     cache_misses: int = 0
     computed: list[str] = field(default_factory=list)
+    #: the working area (cache of training records): stays in the secure environment
+    work_dir: Path | None = None
 
     @property
     def report_path(self) -> Path:
@@ -171,11 +173,19 @@ class Study:
         return cls(StudyConfig.from_dict(d, base_dir))
 
     # -- public ---------------------------------------------------------------------------------
-    def run(self, out: str | Path | None = None, *, progress: bool = True, report: bool = True) -> StudyResult:
+    def run(self, out: str | Path | None = None, *, work_dir: str | Path | None = None, progress: bool = True,
+            report: bool = True) -> StudyResult:
+        """Run the study; the shareable results go to ``out``, the working area (the cache, which
+        holds the training records under a surrogate key) to ``work_dir`` (default:
+        :func:`default_work_dir`), never inside ``out``."""
         cfg = self.config
         out_path = Path(out) if out is not None else cfg.out
         if out_path is None:
             raise ConfigError("no output folder: give 'out' in the config or --out")
+        work = Path(work_dir) if work_dir is not None else (cfg.work_dir or default_work_dir(out_path))
+        if _inside(work, out_path):
+            raise ConfigError(f"the working area {work} is inside the output folder {out_path}: it holds training "
+                              "records and must stay apart from what may be shared")
         timings: dict[str, float] = {}
         t_start = time.perf_counter()
 
@@ -187,7 +197,7 @@ class Study:
         validate_table(df[keep], where, cfg.plan.kinds, identifier=cfg.plan.identifier, log=True)
         df = surrogate_identifier(df, cfg.plan.identifier, seed=cfg.seeds[0])
         out_path.mkdir(parents=True, exist_ok=True)
-        cache = Cache(out_path / "cache")
+        cache = Cache(work / "cache")
         self._where = where
 
         tasks = self._plan_tasks()
@@ -209,7 +219,7 @@ class Study:
         metrics["summary"] = _summary(runs)
         write_json(metrics, out_path / "metrics.json")
         write_table(runs, out_path / "results.parquet")
-        result = StudyResult(out_path, metrics, runs, timings, cache.hits, cache.misses, list(cache.computed))
+        result = StudyResult(out_path, metrics, runs, timings, cache.hits, cache.misses, list(cache.computed), work)
         if report:
             from synthlink.report import write_report
 
@@ -407,6 +417,19 @@ class Study:
         bar.step(f"evaluate {len(queue.items)} table(s)")
         queue.run(int(ev.get("n_jobs", os.cpu_count() or 1)), timings)
         return record
+
+
+def default_work_dir(out: str | Path) -> Path:
+    """The working area of a study writing to ``out``: ``.synthlink-work/<name of out>`` beside
+    ``out``, so that ``out`` holds only what may be shared (report.html, metrics.json,
+    results.parquet) and the cache of training records stays in the secure environment."""
+    p = Path(out).absolute()
+    return p.parent / ".synthlink-work" / p.name
+
+
+def _inside(a: Path, b: Path) -> bool:
+    a, b = Path(a).absolute(), Path(b).absolute()
+    return a == b or b in a.parents
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,17 +17,18 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="seed for every random step"),
         out: Path = typer.Option(Path("synthlink-demo"), "--out", help="output folder"),
         overwrite: bool = typer.Option(False, "--overwrite", help="reuse an existing output folder"),
+        work_dir: Path | None = typer.Option(None, "--work-dir", help="working area for the stage cache (default: .synthlink-work/<OUT name> beside OUT)"),
         quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
     ) -> None:
         """Run the whole chain on the built-in demo population: split into education and employment registers, synthesize each on its own, link with every method (original-split baseline first), evaluate, and write report.html and metrics.json."""
         from synthlink.study import Study
 
-        if out.exists() and any(out.iterdir()) and not (out / "metrics.json").exists() and not (out / "cache").exists():
+        if out.exists() and any(out.iterdir()) and not (out / "metrics.json").exists():
             check_can_write(out, overwrite)
         if (out / "metrics.json").exists() and not overwrite:
             check_can_write(out / "metrics.json", overwrite)
         cfg = StudyConfig.from_dict(demo_study_dict(n, seed))
-        result = Study(cfg).run(out, progress=not quiet)
+        result = Study(cfg).run(out, work_dir=work_dir, progress=not quiet)
         _print_summary(result)
 
 

@@ -14,12 +14,13 @@ def register(app: typer.Typer) -> None:
     def run_cmd(
         config: Path = typer.Argument(..., help="study config (YAML)"),
         out: Path | None = typer.Option(None, "--out", help="output folder (default: the config's 'out')"),
+        work_dir: Path | None = typer.Option(None, "--work-dir", help="working area for the stage cache, which holds training records (default: .synthlink-work/<OUT name> beside OUT; never inside OUT)"),
         quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
     ) -> None:
-        """Run a study config end to end: the original-split baseline first, then every synthesizer x linker; finished stages are cached in OUT/cache, so a rerun after a crash resumes."""
+        """Run a study config end to end: the original-split baseline first, then every synthesizer x linker; finished stages are cached in the working area (--work-dir), so a rerun after a crash resumes. OUT receives only report.html, metrics.json and results.parquet."""
         from synthlink.cli.demo import _print_summary
         from synthlink.study import Study
 
         cfg = StudyConfig.from_yaml(config)
-        result = Study(cfg).run(out, progress=not quiet)
+        result = Study(cfg).run(out, work_dir=work_dir, progress=not quiet)
         _print_summary(result)
