@@ -142,6 +142,27 @@ def test_singling_out_counts_control_and_baseline():
     assert r["n_attacks"] == 30 and r["attack"]["n_success"] == 30
     assert r["control"]["n_success"] == 0  # control values never equal the training values
     assert r["risk"] == pytest.approx((wilson(30, 30).value - wilson(0, 30).value) / (1 - wilson(0, 30).value))
+    # every query is on x (g has no rare value and no extremes): the breakdown says so, by hand
+    assert r["by_column"] == {"x": {"queries": 30, "train_successes": 30, "control_successes": 0}}
+
+
+def test_univariate_singling_out_names_the_copied_column():
+    """A part whose wage values are copied from real people (unique amounts) while its other columns
+    are drawn afresh: the breakdown puts wage first, far above its control share."""
+    rng = np.random.default_rng(0)
+    n = 600
+    train = pd.DataFrame({"wage": rng.lognormal(8, 0.5, n).round(2), "status": rng.choice(list("abcd"), n),
+                          "age": rng.integers(18, 90, n)})
+    control = pd.DataFrame({"wage": rng.lognormal(8, 0.5, n).round(2), "status": rng.choice(list("abcd"), n),
+                            "age": rng.integers(18, 90, n)})
+    syn = pd.DataFrame({"wage": train["wage"].sample(frac=1.0, random_state=1).to_numpy(),
+                        "status": rng.choice(list("abcd"), n), "age": rng.integers(18, 90, n)})
+    r = singling_out(train, control, syn, ["wage", "status", "age"], mode="univariate", n_attacks=200, seed=0,
+                     kinds={"wage": "numeric", "status": "categorical", "age": "numeric"})
+    first, stats = next(iter(r["by_column"].items()))
+    assert first == "wage"
+    assert stats["train_successes"] / stats["queries"] > 0.9 > 0.1 > stats["control_successes"] / stats["queries"]
+    assert sum(v["queries"] for v in r["by_column"].values()) == r["n_attacks"]
 
 
 # -- linkability and inference ---------------------------------------------------------------------

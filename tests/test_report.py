@@ -176,3 +176,22 @@ def test_verdict_says_when_em_failed_against_the_truth():
     assert "EM failed" in verdict and "1.8%" in verdict and "24.0%" in verdict
     metrics["seeds"][0]["baseline"][0]["quality"]["accuracy"] = 0.238  # EM as good as the truth: no alarm
     assert "EM failed" not in " ".join(build_view(metrics)["verdict"])
+
+
+def test_report_names_the_columns_that_single_people_out_and_the_key_holder_risk():
+    from synthlink.report import build_view, render
+
+    by_col = {"wage": {"queries": 200, "train_successes": 190, "control_successes": 2},
+              "age": {"queries": 10, "train_successes": 1, "control_successes": 1}}
+    part_priv = {"singling_out": {"risk": 0.5, "ci": [0.4, 0.6], "univariate": {"by_column": by_col}}}
+    syn = {"synthesizer": "preserving", "linker": "identifier", "method": "identifier", "status": "ok",
+           "accounting": {"linked": 10, "n_left": 10, "n_right": 10},
+           "privacy": {"key_holder": {"risk": 0.31, "ci": [0.2, 0.4], "secret": "wage", "applicable": True}}}
+    metrics = {"name": "x", "seeds": [{"seed": 0, "uniqueness_bound": {"expected": 0.3}, "baseline": [],
+                                       "synthetic": [syn], "parts_privacy": {"cart": {"emp": part_priv}}}]}
+    view = build_view(metrics)
+    # wage isolates real people far more often than control people; age does not (1 vs 1)
+    assert [(r["column"], r["train"], r["control"]) for r in view["so_columns"]] == [("wage", 0.95, 0.01)]
+    assert any("holds the key" in v and "0.31" in v for v in view["verdict"])
+    html = render(metrics)
+    assert "Columns that single people out" in html and "key holder" in html

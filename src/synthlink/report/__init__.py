@@ -204,6 +204,18 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
             if r is not None:
                 priv_rows.append((f"{s['synthesizer']} × {s['linker']}: J* {measure.replace('_', ' ')}", r, lo, hi, measure))
     priv_chart = charts.intervals(priv_rows, title="Risk with 95% interval (0 = no more than the control set)") if priv_rows else ""
+    # which columns of each synthetic part single real people out on their own (univariate queries)
+    so_columns: list[dict[str, Any]] = []
+    for syn, parts in (first.get("parts_privacy") or {}).items():
+        for pname, priv in parts.items():
+            by = _get(priv, "singling_out", "univariate", "by_column")
+            if not isinstance(by, dict):
+                continue
+            for col, c in list(by.items())[:3]:
+                q, tr, co = (_num(c.get(k)) for k in ("queries", "train_successes", "control_successes"))
+                if q and tr is not None and co is not None and tr > co:
+                    so_columns.append({"table": f"{syn}: {pname}*", "column": col, "queries": int(q),
+                                       "train": tr / q, "control": co / q})
 
     # research questions: coefficient intervals, train vs baseline link vs J*
     q_charts = []
@@ -272,6 +284,7 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
         "so_rows": so_rows,
         "pu_chart": Markup(pu_chart),
         "priv_chart": Markup(priv_chart),
+        "so_columns": so_columns,
         "q_charts": q_charts,
         "cross_chart": Markup(cross_chart),
         "cross_rows": cross_rows,

@@ -446,10 +446,12 @@ def singling_out(
     n = len(cols)
     if n == 0:
         raise ValueError(f"singling out ({mode}): no query singles out a synthetic record after {tried} attempts")
-    n_success = int((_counts(ori, cols, ops, vals, numeric) == 1).sum())
+    hit_train = _counts(ori, cols, ops, vals, numeric) == 1
+    n_success = int(hit_train.sum())
     rc, ro, rv = _random_queries(syn, numeric, n, k, rng)
     n_baseline = int((_counts(ori, rc, ro, rv, numeric) == 1).sum())
-    n_control: float = float((_counts(ctrl, cols, ops, vals, numeric) == 1).sum())
+    hit_control = _counts(ctrl, cols, ops, vals, numeric) == 1
+    n_control: float = float(hit_control.sum())
     correction = 1.0
     note = None
     if len(ctrl) != len(ori):
@@ -462,6 +464,16 @@ def singling_out(
                 for i in range(min(3, n))]
     extra: dict[str, Any] = {"mode": mode, "n_cols": k, "n_requested": n_attacks, "attempts": tried,
                              "control_size_correction": correction, "query_shapes": examples}
+    if mode == "univariate":
+        # which columns the isolating queries use: a column whose synthetic values single out real
+        # people far more often than control people (a continuous value copied from a donor, say)
+        first = np.asarray(cols)[:, 0]
+        by: dict[str, Any] = {}
+        for ci in np.unique(first):
+            m = first == ci
+            by[columns[int(ci)]] = {"queries": int(m.sum()), "train_successes": int(hit_train[m].sum()),
+                                    "control_successes": int(hit_control[m].sum())}
+        extra["by_column"] = dict(sorted(by.items(), key=lambda kv: -(kv[1]["train_successes"] - kv[1]["control_successes"])))
     if n < n_attacks:
         extra["note_queries"] = f"only {n} of {n_attacks} singling-out queries could be built; the risk may be underestimated"
     if note:
