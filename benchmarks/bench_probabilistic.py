@@ -1,13 +1,16 @@
 """Probabilistic linkage, N x N, beside the Python recordlinkage toolkit doing the same job.
 
-Data (as in /work/shared/ANCHORS.md): N persons with sex (2), canton (12, skewed), birth_year
-(1940-2005), nationality (8 groups, 70% in one), household size (1-6); both parts hold the same
-persons, shuffled; the noisy variant moves 5% of birth_year in the right part by one year.
+Data (as in /work/shared/ANCHORS.md): N persons with sex (2), canton (12, skewed: weights 1/k^1.1),
+birth_year (1940-2005), nationality (8 groups, 70% in one), household size (1-6, uniform); both
+parts hold the same persons, shuffled; the noisy variant moves 5% of birth_year in the right part
+by one year. At N = 100,000: 28,426 distinct profiles (ANCHORS.md: 28,782).
 
 Ours: synthlink's ProbabilisticLinker (Splink 5 on DuckDB; u by sampling, m by EM; blocking
 sex+canton+birth_year; one-to-one by exact assignment per block). Peer: recordlinkage 0.16 in its
 own virtualenv (benchmarks/.venvs/recordlinkage, created here): same blocking, exact comparisons,
-ECM classifier, greedy one-to-one on the ECM match probability.
+ECM classifier, greedy one-to-one on the ECM match probability, run twice: with the same five
+comparisons as ours, and with only the two that vary within blocks (nationality, household size;
+the blocking columns agree in every candidate pair). The ratio is taken against the faster run.
 
     python benchmarks/bench_probabilistic.py            # N = 100,000
     python benchmarks/bench_probabilistic.py --quick    # N = 20,000
@@ -38,11 +41,12 @@ import json, sys, time
 import numpy as np, pandas as pd
 import recordlinkage as rl
 left = pd.read_parquet(sys.argv[1]); right = pd.read_parquet(sys.argv[2])
+compare = sys.argv[4].split(",")
 t0 = time.perf_counter()
 idx = rl.Index(); idx.block(["sex", "canton", "birth_year"])
 cand = idx.index(left, right)
 cmp = rl.Compare()
-for c in ["sex", "canton", "birth_year", "nationality", "hhsize"]:
+for c in compare:
     cmp.exact(c, c, label=c)
 feat = cmp.compute(cand, left, right)
 ecm = rl.ECMClassifier(binarize=None)
@@ -69,13 +73,12 @@ def population(n: int, seed: int = 0) -> pd.DataFrame:
     cw = 1 / np.arange(1, 13) ** 1.1
     cw /= cw.sum()
     nw = np.array([0.70, 0.08, 0.06, 0.05, 0.04, 0.03, 0.02, 0.02])
-    hw = np.array([0.30, 0.32, 0.14, 0.14, 0.07, 0.03])
     return pd.DataFrame({
         "sex": rng.integers(1, 3, n),
         "canton": rng.choice(12, n, p=cw) + 1,
         "birth_year": rng.integers(1940, 2006, n),
         "nationality": rng.choice(8, n, p=nw) + 1,
-        "hhsize": rng.choice(6, n, p=hw) + 1,
+        "hhsize": rng.integers(1, 7, n),
     })
 
 
@@ -134,14 +137,14 @@ def run_ours(left, right, truth, m_from="em", seed=0):
     return secs, f1_of(p["left"].to_numpy(), p["right"].to_numpy(), truth, len(right)), links
 
 
-def run_peer(py: Path, left, right, truth):
+def run_peer(py: Path, left, right, truth, compare: list[str]):
     with tempfile.TemporaryDirectory() as d:
         lp, rp, op, sp = (Path(d) / x for x in ("l.parquet", "r.parquet", "out.json", "peer.py"))
         left.to_parquet(lp)
         right.to_parquet(rp)
         sp.write_text(PEER_SCRIPT)
         t0 = time.perf_counter()
-        r = subprocess.run([str(py), str(sp), str(lp), str(rp), str(op)], capture_output=True, text=True,
+        r = subprocess.run([str(py), str(sp), str(lp), str(rp), str(op), ",".join(compare)], capture_output=True, text=True,
                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
         wall = time.perf_counter() - t0
         if r.returncode != 0:
@@ -177,14 +180,21 @@ def main() -> None:
         for w in links.warnings:
             print(f"    warning: {w}")
         if py is not None:
-            peer = run_peer(py, left, right, truth)
-            if peer:
+            best = None
+            for label, compare in (("5 comparisons", ON), ("2 comparisons", [c for c in ON if c not in BLOCK])):
+                peer = run_peer(py, left, right, truth, compare)
+                if not peer:
+                    continue
                 tot = peer["ecm_s"] + peer["greedy_s"]
-                print(f"  recordlinkage 0.16 ECM + greedy: {tot:7.1f} s   F1 {peer['f1']:.3f}   "
+                print(f"  recordlinkage 0.16 ECM + greedy, {label}: {tot:7.1f} s   F1 {peer['f1']:.3f}   "
                       f"(ECM {peer['ecm_s']:.1f} s, greedy {peer['greedy_s']:.1f} s; ECM labels "
                       f"{peer['ecm_matches']:,} pairs as matches)")
-                print(f"  ratio (peer time / our time): {tot / secs:.2f}x (ECM alone: {peer['ecm_s'] / secs:.2f}x);"
-                      f" F1 difference {f1 - peer['f1']:+.3f}")
+                if best is None or tot < best[0]:
+                    best = (tot, peer, label)
+            if best:
+                tot, peer, label = best
+                print(f"  ratio (faster peer run, {label}, time / our time): {tot / secs:.2f}x "
+                      f"(ECM alone: {peer['ecm_s'] / secs:.2f}x); F1 difference {f1 - peer['f1']:+.3f}")
     sys.stdout.flush()
 
 

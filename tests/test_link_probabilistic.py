@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import socket
 
 import numpy as np
@@ -255,3 +256,29 @@ def test_em_on_weak_variables_matches_the_truth_trained_model_for_every_seed():
             assert abs(w[c][0]["u"] - u) < 0.025, (seed, c, w[c][0]["u"], u)
         assert not links.diagnostics["em_non_monotone"], (seed, w)
         assert linkage_quality(links, truth)["f1"] >= f_truth - 0.01, seed
+
+
+def test_assignment_objective_by_hand():
+    """Two left and two right records (one profile each). Pairs a1-b1 and a2-b2 have Bayes factors 100
+    and 1, the crossed pairs 10 and 10: the same weight sum (log2 100 + log2 1 = 2 log2 10), but
+    100 and 1 give more expected correct links, so the probability objective takes them."""
+    from synthlink.link.probabilistic import assignment_values
+
+    prior = math.log2(0.01 / 0.99)  # the prior's weight, added to every pair's
+    pl, pr = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])
+    mw = prior + np.log2(np.array([100.0, 10.0, 10.0, 1.0]))
+    ones = np.ones(2, dtype=np.int64)
+    v, floor = assignment_values(mw, "probability", None)
+    assert v == pytest.approx(1 / (1 + 2.0 ** -mw)) and floor < 0
+    x, _ = profile_assignment(pl, pr, v, ones, ones, floor)
+    assert x.tolist() == [1, 0, 0, 1]  # a1-b1 and a2-b2: expected correct links 0.50 + 0.01 > 2 x 0.09
+    v, floor = assignment_values(mw, "weight", None)
+    assert v.tolist() == mw.tolist() and floor == pytest.approx(mw.min() - 1)
+    # with a threshold of 0.05, the 1-to-1 pair (probability 0.01) may not link under either objective
+    v, floor = assignment_values(mw, "probability", 0.05)
+    x, _ = profile_assignment(pl, pr, v, ones, ones, floor)
+    assert x.tolist() == [1, 0, 0, 0]
+    v, floor = assignment_values(mw, "weight", 0.05)
+    assert floor == pytest.approx(math.log2(0.05 / 0.95))
+    with pytest.raises(ConfigError, match="objective"):
+        ProbabilisticLinker(objective="greedy").fit(pd.DataFrame({"a": [1, 2]}), pd.DataFrame({"a": [1, 2]}))
