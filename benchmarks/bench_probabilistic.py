@@ -170,12 +170,19 @@ def main() -> None:
     for variant in ("clean", "noisy"):
         left, right, truth = make_parts(n, noisy=variant == "noisy")
         bound = uniqueness_bound(left, ON)
-        secs, f1, links = run_ours(left, right, truth)
+        # which of several equally good records a link takes is a seeded random choice: F1 over three
+        # seeds (their mean), time as their median (the first run also pays for imports)
+        runs = [run_ours(left, right, truth, seed=s) for s in (0, 1, 2)]
+        secs = float(np.median([r[0] for r in runs]))
+        f1s = [r[1] for r in runs]
+        f1 = float(np.mean(f1s))
+        links = runs[0][2]
         d = links.diagnostics
         _, f1_truth, _ = run_ours(left, right, truth, m_from="truth")
         print(f"\n[{variant}] uniqueness bound {bound:.3f}; candidate pairs {d['candidate_pairs']:,}")
-        print(f"  synthlink probabilistic (EM):  {secs:7.1f} s   F1 {f1:.3f}   "
-              f"(EM converged: {d['em_converged']}; m from truth instead: F1 {f1_truth:.3f})")
+        print(f"  synthlink probabilistic (EM):  {secs:7.1f} s (median)   F1 {f1:.4f}, mean of seeds 0-2 "
+              f"({min(f1s):.4f}-{max(f1s):.4f})   (EM converged: {d['em_converged']}; m from truth instead: "
+              f"F1 {f1_truth:.4f})")
         print("    step timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in d["timings"].items()))
         for w in links.warnings:
             print(f"    warning: {w}")
@@ -186,7 +193,7 @@ def main() -> None:
                 if not peer:
                     continue
                 tot = peer["ecm_s"] + peer["greedy_s"]
-                print(f"  recordlinkage 0.16 ECM + greedy, {label}: {tot:7.1f} s   F1 {peer['f1']:.3f}   "
+                print(f"  recordlinkage 0.16 ECM + greedy, {label}: {tot:7.1f} s   F1 {peer['f1']:.4f}   "
                       f"(ECM {peer['ecm_s']:.1f} s, greedy {peer['greedy_s']:.1f} s; ECM labels "
                       f"{peer['ecm_matches']:,} pairs as matches)")
                 if best is None or tot < best[0]:
@@ -194,7 +201,7 @@ def main() -> None:
             if best:
                 tot, peer, label = best
                 print(f"  ratio (faster peer run, {label}, time / our time): {tot / secs:.2f}x "
-                      f"(ECM alone: {peer['ecm_s'] / secs:.2f}x); F1 difference {f1 - peer['f1']:+.3f}")
+                      f"(ECM alone: {peer['ecm_s'] / secs:.2f}x); F1 difference {f1 - peer['f1']:+.4f}")
     sys.stdout.flush()
 
 
