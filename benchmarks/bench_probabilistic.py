@@ -163,13 +163,17 @@ def main() -> None:
     ap.add_argument("--no-peer", action="store_true")
     a = ap.parse_args()
     n = a.n or (20_000 if a.quick else 100_000)
-    from synthlink.evaluate.linkage import uniqueness_bound
+    from synthlink.evaluate.linkage import expected_bound, uniqueness_bound
 
     py = None if a.no_peer else peer_python()
     print(f"probabilistic linkage {n:,} x {n:,} (machine shared: timings are noisy, compare ratios)")
     for variant in ("clean", "noisy"):
         left, right, truth = make_parts(n, noisy=variant == "noisy")
         bound = uniqueness_bound(left, ON)
+        # expected accuracy of linking records with identical values at random (the expected true
+        # positives of any method that cannot tell identical records apart), as F1 with one link per
+        # record that has a candidate
+        exp_acc = expected_bound(left, right, truth, ON)
         # which of several equally good records a link takes is a seeded random choice: F1 over three
         # seeds (their mean), time as their median (the first run also pays for imports)
         runs = [run_ours(left, right, truth, seed=s) for s in (0, 1, 2)]
@@ -179,7 +183,10 @@ def main() -> None:
         links = runs[0][2]
         d = links.diagnostics
         _, f1_truth, _ = run_ours(left, right, truth, m_from="truth")
-        print(f"\n[{variant}] uniqueness bound {bound:.3f}; candidate pairs {d['candidate_pairs']:,}")
+        n_links = len(links.pairs)
+        exp_f1 = 2 * exp_acc * len(truth) / (n_links + len(truth))
+        print(f"\n[{variant}] uniqueness bound {bound:.3f}; expected bound {exp_acc:.4f} (as F1 with our "
+              f"{n_links:,} links: {exp_f1:.4f}); candidate pairs {d['candidate_pairs']:,}")
         print(f"  synthlink probabilistic (EM):  {secs:7.1f} s (median)   F1 {f1:.4f}, mean of seeds 0-2 "
               f"({min(f1s):.4f}-{max(f1s):.4f})   (EM converged: {d['em_converged']}; m from truth instead: "
               f"F1 {f1_truth:.4f})")
