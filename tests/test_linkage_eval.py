@@ -10,6 +10,7 @@ import pytest
 from synthlink.evaluate.linkage import (
     baseline_metrics,
     expected_bound,
+    expected_bound_and_sd,
     linkage_quality,
     share_ties,
     uniqueness_bound,
@@ -55,6 +56,27 @@ def test_expected_bound_hand_computed_and_matches_simulation() -> None:
     assert expected_bound(big_l, big_r, big_t, ["x"]) == pytest.approx(0.25)
     acc = linkage_quality(ExactLinker(on=["x"]).fit(big_l, big_r).link(seed=0), big_t)["accuracy"]
     assert acc == pytest.approx(0.25, abs=0.03)
+
+
+def test_expected_bound_sd_by_hand_and_against_repeated_seeds() -> None:
+    # one cell of 3 left and 2 right records holding 2 true pairs: the 6 equally likely choices give
+    # 2, 1, 0, 0, 0, 1 true pairs -> mean 2/3, variance 1 - 4/9 = 5/9; plus a cell of 2 people on
+    # each side (a random permutation of 2: variance 1) and a singleton (variance 0)
+    left = pd.DataFrame({"x": ["a", "a", "a", "b", "b", "c"]})
+    right = pd.DataFrame({"x": ["a", "a", "b", "b", "c"]})
+    truth = pd.DataFrame({"left": [0, 1, 3, 4, 5], "right": [0, 1, 2, 3, 4]})
+    bound, sd = expected_bound_and_sd(left, right, truth, ["x"])
+    assert bound == pytest.approx((2 / 3 + 1 + 1) / 5)
+    assert sd == pytest.approx(np.sqrt(5 / 9 + 1 + 0) / 5)
+    # the spread of an exact linker over seeds (its only randomness: which identical record) on a
+    # population with many small cells
+    rng = np.random.default_rng(0)
+    pop = pd.DataFrame({"a": rng.integers(0, 40, 3000), "b": rng.integers(0, 30, 3000)})
+    t = pd.DataFrame({"left": np.arange(3000), "right": np.arange(3000)})
+    bound, sd = expected_bound_and_sd(pop, pop, t, ["a", "b"])
+    accs = [linkage_quality(ExactLinker(on=["a", "b"]).fit(pop, pop).link(seed=s), t)["accuracy"] for s in range(40)]
+    assert np.mean(accs) == pytest.approx(bound, abs=3 * sd / np.sqrt(40))
+    assert 0.7 * sd < np.std(accs, ddof=1) < 1.4 * sd
 
 
 def test_expected_bound_equals_uniqueness_bound_without_noise() -> None:

@@ -195,3 +195,18 @@ def test_report_names_the_columns_that_single_people_out_and_the_key_holder_risk
     assert any("holds the key" in v and "0.31" in v for v in view["verdict"])
     html = render(metrics)
     assert "Columns that single people out" in html and "key holder" in html
+
+
+def test_verdict_names_the_methods_within_tie_breaking_noise_of_the_bound():
+    from synthlink.report import build_view, render
+
+    def entry(label, method, acc):
+        return {"linker": label, "method": method, "status": "ok", "quality": {"accuracy": acc, "f1": acc},
+                "accounting": {"linked": 10, "n_left": 10, "n_right": 10}}
+
+    metrics = {"name": "x", "seeds": [{"seed": 0, "uniqueness_bound": {"expected": 0.30, "expected_sd": 0.005},
+               "baseline": [entry("exact", "exact", 0.305), entry("probabilistic", "probabilistic", 0.28)],
+               "synthetic": []}]}
+    line = next(v for v in build_view(metrics)["verdict"] if "random choice" in v)
+    assert "0.5%" in line and "Within two of them: exact;" in line and "probabilistic" not in line
+    assert "varies by about 0.005" in render(metrics)

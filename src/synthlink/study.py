@@ -32,7 +32,7 @@ import pandas as pd
 from synthlink.cache import Cache, stage_key
 from synthlink.config import MethodSpec, StudyConfig
 from synthlink.errors import ConfigError, SynthlinkError
-from synthlink.evaluate.linkage import expected_bound, linkage_quality, uniqueness_bound
+from synthlink.evaluate.linkage import expected_bound_and_sd, linkage_quality, uniqueness_bound
 from synthlink.evaluate.metric import Metric
 from synthlink.io import read_table, write_json, write_table
 from synthlink.link import get_linker, linker_class
@@ -309,6 +309,7 @@ class Study:
 
         ev = cfg.evaluate
         questions = cfg.questions
+        eb = expected_bound_and_sd(left, right, truth, common)
         record: dict[str, Any] = {
             "seed": seed,
             "parts": {lname: len(left), rname: len(right)},
@@ -319,7 +320,9 @@ class Study:
                 "linked_population": uniqueness_bound(ref_train, common),
                 # with incomplete coverage or recording noise: the expected accuracy of the best use of
                 # exact agreement on the common variables, the ceiling every method is shown against
-                "expected": expected_bound(left, right, truth, common),
+                "expected": eb[0],
+                # what one seed may differ by: which of several identical records a link takes is random
+                "expected_sd": eb[1],
                 "columns": common,
             },
             "baseline": [], "synthetic": [], "parts_privacy": {},
@@ -666,6 +669,7 @@ def _runs_table(seeds: list[dict[str, Any]]) -> pd.DataFrame:
             row.update({k: _num(v) for k, v in (b.get("quality") or {}).items()})
             row["uniqueness_bound"] = rec["uniqueness_bound"]["linked_population"]
             row["expected_bound"] = rec["uniqueness_bound"].get("expected", float("nan"))
+            row["expected_bound_sd"] = rec["uniqueness_bound"].get("expected_sd", float("nan"))
             d = b.get("diagnostics") or {}
             if "suitable_for_record_linkage" in d:
                 row["suitable_for_record_linkage"] = bool(d["suitable_for_record_linkage"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -116,6 +117,15 @@ def expected_bound(
     truth: pd.DataFrame,
     columns: Sequence[str],
 ) -> float:
+    return expected_bound_and_sd(left, right, truth, columns)[0]
+
+
+def expected_bound_and_sd(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    truth: pd.DataFrame,
+    columns: Sequence[str],
+) -> tuple[float, float]:
     """Expected one-to-one accuracy of the best use of exact agreement on ``columns``, for parts
     that may cover different people or disagree (recording noise).
 
@@ -124,12 +134,19 @@ def expected_bound(
     disagree cannot be found this way. The sum over true pairs, divided by the number of true
     pairs (the denominator of the accuracy in :func:`linkage_quality`), is the figure. With the
     same people and no noise it equals :func:`uniqueness_bound`. Missing is a value of its own.
+
+    Returns the figure and its standard deviation under that random choice among identical
+    records (what one seed of a linker that cannot tell them apart may differ by). A cell with
+    ``k`` true pairs and ``M = max(a, b)`` gives ``E[TP] = k / M`` and, the ``min(a, b)`` links
+    being a uniformly random one-to-one choice, ``E[TP (TP - 1)] = k (k - 1) / (M (M - 1))``, so
+    ``var = k / M + k (k - 1) / (M (M - 1)) - (k / M)^2`` (1 for a cell of ``m`` people on each
+    side, as for the fixed points of a random permutation); cells are independent.
     """
     from synthlink.link.distance import joint_codes
 
     n_true = len(truth)
     if n_true == 0:
-        return 0.0
+        return 0.0, 0.0
     cols = list(columns)
     both = pd.concat([left[cols], right[cols]], ignore_index=True)
     lc, rc = joint_codes([both], len(left))
@@ -140,7 +157,12 @@ def expected_bound(
     agree = tl == tr
     p = np.zeros(n_true)
     p[agree] = 1.0 / np.maximum(a[tl[agree]], b[tl[agree]])
-    return float(p.sum() / n_true)
+    cells, k = np.unique(tl[agree], return_counts=True)
+    big = np.maximum(a[cells], b[cells]).astype("float64")
+    k = k.astype("float64")
+    pair_term = np.where(big > 1, k * (k - 1) / (big * np.maximum(big - 1, 1)), 0.0)
+    var = float(np.maximum(k / big + pair_term - (k / big) ** 2, 0.0).sum())
+    return float(p.sum() / n_true), math.sqrt(var) / n_true
 
 
 def baseline_metrics(
@@ -208,11 +230,11 @@ def baseline_metrics(
     eb: dict[str, float] = {}
 
     def _expected() -> Metric:
-        eb["v"] = expected_bound(left, right, truth, cols)
+        eb["v"], sd = expected_bound_and_sd(left, right, truth, cols)
         return Metric("expected_bound", eb["v"], "none", 0.0, 1.0, group=group,
                       description="expected accuracy of random one-to-one pairing within cells of equal "
                       "values of the linking variables, given the parts' coverage and noise",
-                      details={"columns": list(cols)})
+                      details={"columns": list(cols), "sd": sd})
 
     out += safe_metric("expected_bound", group, _expected)
 

@@ -938,10 +938,10 @@ class ProbabilisticLinker(Linker):
         lap("fetch")
         n_candidates = int((cnt_l[pl].astype(np.int64) * cnt_r[pr].astype(np.int64)).sum())
         values, floor = assignment_values(mw, self.objective, self.threshold)
-        x, astats = profile_assignment(pl, pr, values, cnt_l, cnt_r, floor)
-        astats["objective"] = self.objective
+        x, counts = profile_assignment(pl, pr, values, cnt_l, cnt_r, floor)
         lrec, rrec, fi = expand_profile_pairs(pl, pr, x, prof_l, prof_r, seed)
-        astats["profiles_left"], astats["profiles_right"] = int(len(cnt_l)), int(len(cnt_r))
+        astats: dict[str, Any] = {**counts, "objective": self.objective,
+                                  "profiles_left": int(len(cnt_l)), "profiles_right": int(len(cnt_r))}
         pw = pd.DataFrame({"left": lrec, "right": rrec, "match_weight": mw[fi], "match_probability": mp[fi]})
         for c in self.on_:
             pw[f"weight_{c}"] = per[c][fi]

@@ -257,7 +257,7 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
             "cross_utility_score_control", "cross_retained_mean_synthetic", "s_pmse_synthetic",
             "s_pmse_control", "ml_r2_synthetic", "ml_r2_train", "ml_accuracy_synthetic", "ml_accuracy_train")}})
 
-    verdict = _verdict(first, baseline, synthetic, bound, psm)
+    verdict = _verdict(first, baseline, synthetic, bound, psm, _num(_get(first, "uniqueness_bound", "expected_sd")))
     return {
         "name": metrics.get("name", "study"),
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -267,6 +267,7 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
         "first": first,
         "seeds": [s.get("seed") for s in seeds],
         "bound": bound,
+        "bound_sd": _num(_get(first, "uniqueness_bound", "expected_sd")),
         "bound_all": _num(_get(first, "uniqueness_bound", "common_all_train")),
         "bound_linked": _num(_get(first, "uniqueness_bound", "linked_population")),
         "common": _get(first, "uniqueness_bound", "columns") or [],
@@ -300,7 +301,7 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _verdict(first: dict[str, Any], baseline: list[dict[str, Any]], synthetic: list[dict[str, Any]], bound: float | None, psm: list[dict[str, Any]]) -> list[str]:
+def _verdict(first: dict[str, Any], baseline: list[dict[str, Any]], synthetic: list[dict[str, Any]], bound: float | None, psm: list[dict[str, Any]], bound_sd: float | None = None) -> list[str]:
     lines = []
     nonid = [b for b in baseline if b.get("method") != "identifier"]
     if nonid and bound is not None:
@@ -312,6 +313,14 @@ def _verdict(first: dict[str, Any], baseline: list[dict[str, Any]], synthetic: l
             f"here is {bound:.1%}, so it reaches {a / bound:.0%} of that bound."
             if bound else f"Best method without the identifier: {best['linker']}, accuracy {a:.1%}."
         )
+        if bound and bound_sd:
+            at = [b["linker"] for b in nonid if abs((_num(_get(b, "quality", "accuracy")) or 0.0) - bound) <= 2 * bound_sd]
+            lines.append(
+                f"Which of several people with identical common values a link takes is a random choice: one seed's "
+                f"accuracy varies by about {bound_sd:.1%} (one standard deviation) around the expected bound. "
+                + (f"Within two of them: {', '.join(at)}; these methods do as well as the data allow."
+                   if at else "No method is within two of them.")
+            )
         if bound < 0.5:
             lines.append(
                 "The common variables single out fewer than half of the people: record-level linkage of "
