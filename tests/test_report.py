@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import math
 import os
 import shutil
 import subprocess
@@ -210,3 +211,23 @@ def test_verdict_names_the_methods_within_tie_breaking_noise_of_the_bound():
     line = next(v for v in build_view(metrics)["verdict"] if "random choice" in v)
     assert "0.5%" in line and "Within two of them: exact;" in line and "probabilistic" not in line
     assert "varies by about 0.005" in render(metrics)
+
+
+def test_report_shows_splink_weights_em_beside_truth_escaped():
+    from synthlink.report import build_view, render
+
+    def levels(m_agree):
+        return [{"level": f"Exact match on {EVIL}", "m": m_agree, "u": 0.2, "weight": math.log2(m_agree / 0.2)},
+                {"level": "All other comparisons", "m": 1 - m_agree, "u": 0.8, "weight": math.log2((1 - m_agree) / 0.8)}]
+
+    diag = {"m_from": "em", "linking_columns": [EVIL], "match_weights": {EVIL: levels(0.6)},
+            "match_weights_em": {EVIL: levels(0.6)}, "match_weights_truth": {EVIL: levels(0.99)}}
+    b = {"linker": "probabilistic", "method": "probabilistic", "status": "ok", "quality": {"accuracy": 0.2},
+         "accounting": {"linked": 10, "n_left": 10, "n_right": 10}, "diagnostics": diag}
+    metrics = {"name": "x", "seeds": [{"seed": 0, "uniqueness_bound": {"expected": 0.3}, "baseline": [b], "synthetic": []}]}
+    rows = build_view(metrics)["weight_rows"]
+    assert [(r["level"].split(" on ")[0], round(r["weight_em"], 3), round(r["weight_truth"], 3)) for r in rows] == [
+        ("Exact match", round(math.log2(3), 3), round(math.log2(4.95), 3)),
+        ("All other comparisons", round(math.log2(0.5), 3), round(math.log2(0.0125), 3))]
+    html = render(metrics)
+    assert "Match weights per variable" in html and EVIL not in html and "&lt;script&gt;" in html

@@ -166,6 +166,34 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
                                 ("accuracy_alone", "accuracy with this variable alone"),
                                 ("bound_loss_when_dropped", "uniqueness bound lost when dropped"))],
                 title=f"Influence of each common variable ({infl.get('linker', 'exact')} linkage, original split)")
+    # Splink's match weights per variable (the baseline probabilistic run): EM beside m from the truth
+    weight_rows: list[dict[str, Any]] = []
+    weight_chart = ""
+    prob = next((b for b in baseline if b.get("method") == "probabilistic" and not str(b.get("linker", "")).endswith(":truth")
+                 and isinstance(_get(b, "diagnostics", "match_weights_em") or _get(b, "diagnostics", "match_weights"), dict)), None)
+    if prob is not None:
+        d = prob.get("diagnostics") or {}
+        em = d.get("match_weights_em") or (d.get("match_weights") if d.get("m_from") == "em" else None) or {}
+        tr = d.get("match_weights_truth") or {}
+        points_w: list[tuple[str, float | None, float | None, float | None, str]] = []
+        for var in d.get("linking_columns") or list(em or tr):
+            levels_em = em.get(var) or []
+            levels_tr = tr.get(var) or []
+            for i in range(max(len(levels_em), len(levels_tr))):
+                le = levels_em[i] if i < len(levels_em) else {}
+                lt = levels_tr[i] if i < len(levels_tr) else {}
+                weight_rows.append({"variable": var, "level": str(le.get("level") or lt.get("level") or ""),
+                                    "u": _num(le.get("u", lt.get("u"))), "m_em": _num(le.get("m")),
+                                    "weight_em": _num(le.get("weight")), "m_truth": _num(lt.get("m")),
+                                    "weight_truth": _num(lt.get("weight"))})
+            # the chart: the weight of exact agreement, the first non-null level
+            if levels_em:
+                points_w.append((str(var), _num(levels_em[0].get("weight")), None, None, "agreement weight, m by EM"))
+            if levels_tr:
+                points_w.append((str(var), _num(levels_tr[0].get("weight")), None, None, "agreement weight, m from the truth"))
+        if points_w:
+            weight_chart = charts.intervals(points_w, title=f"Splink's match weight of agreement per variable "
+                                            f"({prob['linker']}, original split; bits)")
     so_rows = infl.get("singling_out") if isinstance(infl.get("singling_out"), list) else []
     so_chart = ""
     if so_rows:
@@ -286,6 +314,8 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
         "pu_chart": Markup(pu_chart),
         "priv_chart": Markup(priv_chart),
         "so_columns": so_columns,
+        "weight_rows": weight_rows,
+        "weight_chart": Markup(weight_chart),
         "q_charts": q_charts,
         "cross_chart": Markup(cross_chart),
         "cross_rows": cross_rows,
