@@ -45,5 +45,9 @@ def _print_summary(result) -> None:
         for _, r in b.iterrows():
             t.add_row(str(r["linker"]), *(f"{r[c]:.3f}" if c in r and r[c] == r[c] else "n/a" for c in ("accuracy", "f1", "expected_bound", "uniqueness_bound")))
         console.print(t)
+        sd = b["expected_bound_sd"].iloc[0] if "expected_bound_sd" in b.columns else float("nan")
+        if sd == sd:
+            console.print(f"which of several identical records a link takes is random: one seed's accuracy "
+                          f"varies by about {sd:.3f} (sd) around the expected bound")
     console.print(f"report:  {result.report_path}")
     console.print(f"metrics: {result.out / 'metrics.json'}")
