@@ -85,3 +85,24 @@ def test_help_lists_verbs():
     assert r.exit_code == 0
     for verb in ("demo", "run", "report", "split"):
         assert verb in r.output
+
+
+def test_run_with_work_dir_keeps_the_cache_out_of_the_output(tmp_path):
+    from .conftest import make_people
+
+    make_people(600, seed=1).to_csv(tmp_path / "data.csv", index=False)
+    cfg = {"name": "w", "data": {"path": "data.csv"},
+           "split": {"identifier": "pid", "common": ["sex", "age", "canton"],
+                     "parts": {"edu": ["isced", "field"], "emp": ["wage", "status"]}},
+           "synthesizers": ["marginals"], "linkers": ["exact"], "seeds": [1],
+           "evaluate": {"utility": False, "privacy": False}}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(cfg))
+    out, work = tmp_path / "out", tmp_path / "secure" / "work"
+    r = runner.invoke(app, ["run", str(tmp_path / "s.yaml"), "--out", str(out), "--work-dir", str(work), "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in out.iterdir()) == ["metrics.json", "report.html", "results.parquet"]
+    assert any(p.name.startswith("split-") for p in (work / "cache").iterdir())
+    # inside the output folder: refused with one clear line, nothing written
+    r = runner.invoke(app, ["run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o2"), "--work-dir",
+                            str(tmp_path / "o2" / "w"), "--quiet"])
+    assert r.exit_code == 2 and "inside the output folder" in r.output and not (tmp_path / "o2").exists()
