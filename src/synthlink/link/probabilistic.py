@@ -1048,9 +1048,11 @@ class ProbabilisticLinker(Linker):
         }
         if em_info is not None:
             if not em_info["converged"]:
+                stopped = [" + ".join(x["blocking"]) for x in em_info["sessions"] if not x["converged"]]
                 warnings.append(
-                    "Splink's EM did not converge within the iteration limit in at least one training session; "
-                    "the estimated m probabilities may be wrong.")
+                    f"Splink's EM stopped at the iteration limit ({int(self.max_iterations)}) before converging in the "
+                    f"session(s) blocking on {'; '.join(stopped) or 'its rules'}: the m probabilities may still move "
+                    "(raise max_iterations to check; on the original split compare with m from the truth).")
             if not _separates(weights["em"]):
                 warnings.append(
                     "Splink's EM did not separate matches from non-matches: for every variable m is close to u, "
