@@ -198,3 +198,11 @@ def test_work_dir_is_kept_apart_from_the_output(tmp_path):
     assert res.work_dir == tmp_path / "elsewhere" and any((tmp_path / "elsewhere" / "cache").iterdir())
     assert not default_work_dir(tmp_path / "out").exists()
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["metrics.json", "results.parquet"]
+
+
+@pytest.mark.parametrize("name", ["demo.yaml", "nist_acs.yaml", "preserving.yaml"])
+def test_example_configs_parse(name):
+    from pathlib import Path
+
+    cfg = StudyConfig.from_yaml(Path(__file__).resolve().parents[1] / "examples" / name)
+    assert cfg.synthesizers and cfg.linkers and cfg.plan.common
