@@ -282,3 +282,14 @@ def test_assignment_objective_by_hand():
     assert floor == pytest.approx(math.log2(0.05 / 0.95))
     with pytest.raises(ConfigError, match="objective"):
         ProbabilisticLinker(objective="greedy").fit(pd.DataFrame({"a": [1, 2]}), pd.DataFrame({"a": [1, 2]}))
+
+
+def test_without_one_to_one_every_candidate_or_those_above_the_threshold(parts):
+    left, right, _ = parts
+    kw = {"on": ON, "blocking": BLOCK, "m_from": "truth", "truth": "pid", "one_to_one": False}
+    every = ProbabilisticLinker(**kw).fit(left, right).link(seed=0)
+    assert not every.one_to_one and len(every) == every.diagnostics["candidate_pairs"]
+    above = ProbabilisticLinker(threshold=0.5, **kw).fit(left, right).link(seed=0)
+    assert 0 < len(above) < len(every)
+    assert (above.pairs["score"] > 0.5 - 1e-9).all()
+    assert len(above) == int((every.pairs["score"] > 0.5 + 1e-9).sum())

@@ -842,7 +842,7 @@ class ProbabilisticLinker(Linker):
 
     def _link_records(self, be: Any, used: Any, lap: Any) -> tuple[pd.DataFrame, int, dict[str, Any], Any]:
         """Splink's predict on every candidate record pair (used when ``one_to_one=False``)."""
-        nl, nr = len(self.left_), len(self.right_)
+        nl = len(self.left_)
         q = be.quote
         pred = used.inference.predict(warning_mode="never")
         lap("predict")
@@ -863,16 +863,9 @@ class ProbabilisticLinker(Linker):
         lft, rgt, mw = lft[o], rgt[o], mw[o]
         lap("fetch")
         n_candidates = len(lft)
-        if self.threshold is not None and self.threshold > 0:
-            p = float(self.threshold)
-            floor = math.log2(p / (1 - p))
-        else:
-            floor = (float(mw.min()) - 1.0) if n_candidates else 0.0
-        if self.one_to_one:
-            idx, astats = one_to_one_assignment(lft, rgt, mw, nl, nr, floor)
-        else:
-            astats = {}
-            idx = np.flatnonzero(mw > floor) if self.threshold is not None else np.arange(n_candidates)
+        # every candidate pair, or those above the threshold (no one-to-one step on this path)
+        floor = assignment_values(mw, "weight", self.threshold)[1]
+        idx = np.flatnonzero(mw > floor) if self.threshold is not None else np.arange(n_candidates)
         lap("one_to_one")
         # per-comparison weights of the linked pairs, from Splink's intermediate columns
         chosen_ids = pd.DataFrame({"l_": lft[idx], "r_": rgt[idx]})
@@ -892,7 +885,7 @@ class ProbabilisticLinker(Linker):
             n_top = np.bincount(lft[mw == best[lft]], minlength=nl)
             return float((n_top[linked_left] > 1).mean())
 
-        return pw, n_candidates, astats, tie_info
+        return pw, n_candidates, {}, tie_info
 
     def _link_profiles(self, be: Any, used: Any, frame_l: pd.DataFrame, frame_r: pd.DataFrame, seed: int,
                        lap: Any) -> tuple[pd.DataFrame, int, dict[str, Any], Any]:
