@@ -364,6 +364,8 @@ class Study:
         for sy in cfg.synthesizers:
             bar.step(f"synthesize {sy.label}")
             syn_parts: dict[str, pd.DataFrame] = {}
+            # record-preserving rows: key -> position of its real record in train (None: rows belong to nobody)
+            key_pos = _key_positions(sy, ident, sres.train[ident])
             for pname, part in ((lname, left), (rname, right)):
                 k = stage_key("synth", split_key, pname, sy.to_dict(), seed)
 
@@ -385,7 +387,7 @@ class Study:
                 queue.add("part-privacy", stage_key("pp", k, cfg.privacy, _ev_key(ev)), _privacy, (
                     sres.train[[c for c in syn_eval.columns if c in sres.train.columns]],
                     sres.control[[c for c in syn_eval.columns if c in sres.control.columns]],
-                    syn_eval, common, None, cfg.privacy, seed, ev, _source_positions(sy, ident, sres.train[ident], keys)),
+                    syn_eval, common, None, cfg.privacy, seed, ev, _source_positions(key_pos, keys)),
                     record["parts_privacy"].setdefault(sy.label, {}), pname)
             A, B = syn_parts[lname], syn_parts[rname]
             key_col = _pseudo_key(A, B)
@@ -409,10 +411,14 @@ class Study:
                                                     baseline_joint.get(spec.label, truth_joint), seed, ev), entry, "utility")
                 source = None
                 if key_col and linker_class(spec.name).uses_identifier:
-                    # joined on the record key: each J* row is one real person's row
+                    # joined on the record key: each J* row is one real person's row; J* is evaluated
+                    # against ref_train (the train rows in both parts), so train positions are mapped there
                     li = resolve_one_to_one(links)["left"].to_numpy()
-                    source = _source_positions(sy, ident, sres.train.loc[in_both, ident],
-                                               ax[key_col].reset_index(drop=True).iloc[li])
+                    in_train = _source_positions(key_pos, ax[key_col].reset_index(drop=True).iloc[li])
+                    if in_train is not None:
+                        to_ref = np.full(len(in_both), -1, dtype=np.int64)
+                        to_ref[in_both] = np.arange(int(in_both.sum()))
+                        source = np.where(in_train >= 0, to_ref[np.maximum(in_train, 0)], -1)
                 queue.add("privacy", ek, _privacy, (ref_train, ref_control, Js, common, part_cols, cfg.privacy, seed, ev, source),
                           entry, "privacy")
                 record["synthetic"].append(entry)
@@ -563,19 +569,26 @@ def _sample_index(n: int, max_rows: int, seed: int) -> np.ndarray | None:
     return np.sort(np.random.default_rng(seed).choice(n, size=max_rows, replace=False))
 
 
-def _source_positions(sy: Any, ident: str, ids: pd.Series, keys: pd.Series | None) -> np.ndarray | None:
-    """For a record-preserving synthesizer: the position in ``ids`` of the real record each
-    synthetic row was derived from (-1: none), recomputed from the row's pseudonymised key with the
-    synthesizer's own key. None for synthesizers whose rows belong to nobody."""
-    if keys is None or not getattr(synthesizer_class(sy.name), "uses_identifier", False):
+def _key_positions(sy: Any, ident: str, ids: pd.Series) -> pd.Series | None:
+    """For a record-preserving synthesizer: the position in ``ids`` of each real record, indexed by
+    the pseudonymised key the synthesizer writes for it (recomputed with the synthesizer's own key,
+    once per synthesizer). None for synthesizers whose rows belong to nobody."""
+    if not getattr(synthesizer_class(sy.name), "uses_identifier", False):
         return None
     params = dict(sy.params)
     params.setdefault("identifier", ident)
     pseudonyms = getattr(get_synthesizer(sy.name, **params), "pseudonyms", None)
     if pseudonyms is None:
         return None
-    pos = pd.Series(np.arange(len(ids), dtype=np.int64), index=pseudonyms(ids))
-    return keys.reset_index(drop=True).map(pos).fillna(-1).astype("int64").to_numpy()
+    return pd.Series(np.arange(len(ids), dtype=np.int64), index=pseudonyms(ids))
+
+
+def _source_positions(key_pos: pd.Series | None, keys: pd.Series | None) -> np.ndarray | None:
+    """The position of the real record each synthetic row was derived from (-1: none), from the
+    row's key; None when the rows carry no key or belong to nobody."""
+    if key_pos is None or keys is None:
+        return None
+    return keys.reset_index(drop=True).map(key_pos).fillna(-1).astype("int64").to_numpy()
 
 
 def _influence(left: pd.DataFrame, right: pd.DataFrame, truth: pd.DataFrame, common: list[str], ref: pd.DataFrame, seed: int, linker: dict[str, Any] | None = None) -> dict[str, Any]:
