@@ -662,8 +662,10 @@ def headline_utility(util: Any) -> dict[str, float]:
 def headline_privacy(priv: Any) -> dict[str, float]:
     if not isinstance(priv, dict):
         return {}
+    from synthlink.evaluate.privacy import HEADLINE_RISKS
+
     out = {}
-    for k in ("singling_out", "linkability", "inference", "key_holder"):
+    for k in HEADLINE_RISKS:
         v = priv.get(k)
         if isinstance(v, dict) and "risk" in v:
             out[f"risk_{k}"] = _num(v["risk"])

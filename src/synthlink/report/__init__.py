@@ -314,6 +314,7 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
         "pu_chart": Markup(pu_chart),
         "priv_chart": Markup(priv_chart),
         "so_columns": so_columns,
+        "risk_names": HEADLINE_RISKS,
         "weight_rows": weight_rows,
         "weight_chart": Markup(weight_chart),
         "q_charts": q_charts,
