@@ -122,6 +122,7 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
     # the reference every method is shown against: the expected bound (coverage and noise taken
     # into account); it equals the uniqueness bound when both parts hold the same people unchanged
     bound = _num(_get(first, "uniqueness_bound", "expected"))
+    bound_sd = _num(_get(first, "uniqueness_bound", "expected_sd"))
     if bound is None:
         bound = _num(_get(first, "uniqueness_bound", "linked_population"))
     baseline = [b for b in first.get("baseline", []) if b.get("status") == "ok"]
@@ -170,10 +171,10 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
     weight_rows: list[dict[str, Any]] = []
     weight_chart = ""
     prob = next((b for b in baseline if b.get("method") == "probabilistic" and not str(b.get("linker", "")).endswith(":truth")
-                 and isinstance(_get(b, "diagnostics", "match_weights_em") or _get(b, "diagnostics", "match_weights"), dict)), None)
+                 and isinstance(_get(b, "diagnostics", "match_weights_em") or _get(b, "diagnostics", "match_weights_truth"), dict)), None)
     if prob is not None:
         d = prob.get("diagnostics") or {}
-        em = d.get("match_weights_em") or (d.get("match_weights") if d.get("m_from") == "em" else None) or {}
+        em = d.get("match_weights_em") or {}
         tr = d.get("match_weights_truth") or {}
         points_w: list[tuple[str, float | None, float | None, float | None, str]] = []
         for var in d.get("linking_columns") or list(em or tr):
@@ -285,7 +286,7 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
             "cross_utility_score_control", "cross_retained_mean_synthetic", "s_pmse_synthetic",
             "s_pmse_control", "ml_r2_synthetic", "ml_r2_train", "ml_accuracy_synthetic", "ml_accuracy_train")}})
 
-    verdict = _verdict(first, baseline, synthetic, bound, psm, _num(_get(first, "uniqueness_bound", "expected_sd")))
+    verdict = _verdict(first, baseline, synthetic, bound, psm, bound_sd)
     return {
         "name": metrics.get("name", "study"),
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -295,7 +296,7 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
         "first": first,
         "seeds": [s.get("seed") for s in seeds],
         "bound": bound,
-        "bound_sd": _num(_get(first, "uniqueness_bound", "expected_sd")),
+        "bound_sd": bound_sd,
         "bound_all": _num(_get(first, "uniqueness_bound", "common_all_train")),
         "bound_linked": _num(_get(first, "uniqueness_bound", "linked_population")),
         "common": _get(first, "uniqueness_bound", "columns") or [],
