@@ -132,3 +132,37 @@ def test_smoothing_parameter_is_used() -> None:
     assert not set(out["y"]) <= set(df["y"])
     with pytest.raises(ConfigError):
         get_synthesizer("cart", smoothing="spline").fit(df)
+
+
+def _halves(n: int) -> pd.DataFrame:
+    """n rows, x = 'a' on the first half and 'b' on the second, y = 'p' exactly where x = 'a'."""
+    x = np.array(["a"] * (n // 2) + ["b"] * (n - n // 2))
+    return pd.DataFrame({"x": x, "y": np.where(x == "a", "p", "q")})
+
+
+def agreement(df: pd.DataFrame, **params: object) -> float:
+    """Share of 400 synthetic rows whose y follows x as in the original (1 = the tree split on x)."""
+    out = get_synthesizer("cart", **params).fit(df).sample(400, seed=5)
+    return float(((out["x"] == "a") == (out["y"] == "p")).mean())
+
+
+def test_minsplit_is_three_times_minbucket_as_synthpop_leaves_it() -> None:
+    # synthpop's syn.cart passes minbucket (5) to rpart but not minsplit; rpart.control then sets
+    # minsplit <- minbucket * 3 = 15 (not its stand-alone default 20). rpart splits a node of
+    # n >= minsplit records when both children keep >= minbucket.
+    # 16 rows (8 'a' / 8 'b'): 16 >= 15 and the split on x leaves 8 and 8 >= 5, so y's tree splits
+    # into two pure leaves and every synthetic y follows its x: agreement 1. With minsplit 20 (the
+    # old default) 16 < 20: no tree, y is drawn from its 50/50 marginal, agreement about 0.5
+    # (400 draws: sd 0.025, so < 0.7 holds with overwhelming probability).
+    assert get_synthesizer("cart").min_split == 15
+    assert agreement(_halves(16)) == 1.0
+    # 14 rows (7 / 7): 14 < 15, rpart does not split either -> marginal draws
+    assert agreement(_halves(14)) < 0.7
+    # the rule follows minbucket: minbucket 6 -> minsplit 18 > 16, no split
+    assert get_synthesizer("cart", min_samples_leaf=6).min_split == 18
+    assert agreement(_halves(16), min_samples_leaf=6) < 0.7
+    # an explicit minsplit is kept (rpart: a given minsplit wins)
+    assert agreement(_halves(16), min_samples_split=20) < 0.7
+    assert agreement(_halves(16), min_samples_split=16) == 1.0
+    with pytest.raises(ConfigError, match="min_samples_split"):
+        get_synthesizer("cart", min_samples_split=1).fit(_halves(16))

@@ -14,10 +14,15 @@ How a synthetic table is built (synthpop, Nowok, Raab & Dibben 2016, ``syn.cart`
    variables this is the same as drawing from the leaf's class proportions (synthpop draws from
    ``predict(type = "prob")``); for numeric variables it is synthpop's donor draw.
 4. Tree controls follow ``rpart.control`` as synthpop sets them: ``min_samples_leaf`` = synthpop's
-   ``minbucket`` (default 5), ``min_samples_split`` = rpart's ``minsplit`` (20), ``max_depth`` =
+   ``minbucket`` (default 5), ``min_samples_split`` = rpart's ``minsplit``, ``max_depth`` =
    rpart's ``maxdepth`` (30), and ``cp`` (synthpop default 1e-8) becomes scikit-learn's
    ``min_impurity_decrease = cp * root impurity`` (a split must reduce the overall lack of fit by
-   the share ``cp``, as rpart's complexity parameter).
+   the share ``cp``, as rpart's complexity parameter). ``minsplit``: synthpop's ``syn.cart``
+   passes ``minbucket`` to ``rpart`` but not ``minsplit``, and rpart's ``rpart.control`` then sets
+   ``minsplit <- minbucket * 3`` ("if (missing(minsplit) && !missing(minbucket))"; rpart 4.1),
+   so synthpop's trees split nodes of 15 or more records, not rpart's stand-alone default 20.
+   ``min_samples_split=None`` (default) is that rule, 3 x ``min_samples_leaf``; a node is split
+   when it holds at least that many records, in rpart as in scikit-learn.
 5. ``smoothing="density"`` (numeric variables only) adds Gaussian kernel noise to the drawn donor
    values as ``syn.smooth``: values are left alone when one value holds more than 70% of the
    synthetic values, and the top value is left alone when the variable looks top-coded; results
@@ -291,7 +296,7 @@ class CartSynthesizer(Synthesizer):
         self,
         visit_sequence: Sequence[str] | str | None = None,
         min_samples_leaf: int = 5,
-        min_samples_split: int = 20,
+        min_samples_split: int | None = None,
         max_depth: int = 30,
         cp: float = 1e-8,
         smoothing: str = "",
@@ -323,10 +328,18 @@ class CartSynthesizer(Synthesizer):
             raise ConfigError(f"cart: visit_sequence repeats column(s) {', '.join(map(repr, dup))}")
         return vs + [c for c in columns if c not in vs]
 
+    @property
+    def min_split(self) -> int:
+        """The ``minsplit`` in force: ``min_samples_split``, or 3 x ``min_samples_leaf`` when it is
+        None (rpart's rule when only ``minbucket`` is given, as synthpop's ``syn.cart`` does)."""
+        if self.min_samples_split is None:
+            return 3 * int(self.min_samples_leaf)
+        return int(self.min_samples_split)
+
     def _validate(self) -> None:
         if int(self.min_samples_leaf) < 1:
             raise ConfigError(f"cart: min_samples_leaf must be at least 1, got {self.min_samples_leaf}")
-        if int(self.min_samples_split) < 2:
+        if self.min_samples_split is not None and int(self.min_samples_split) < 2:
             raise ConfigError(f"cart: min_samples_split must be at least 2, got {self.min_samples_split}")
         if int(self.max_depth) < 1:
             raise ConfigError(f"cart: max_depth must be at least 1, got {self.max_depth}")
@@ -384,13 +397,13 @@ class CartSynthesizer(Synthesizer):
         if bootstrap:
             pick = rng.integers(0, len(rows), size=len(rows))
             rows, y = rows[pick], y[pick]
-        if not st.predictors or len(np.unique(y)) < 2 or len(y) < int(self.min_samples_split):
+        if not st.predictors or len(np.unique(y)) < 2 or len(y) < self.min_split:
             return _LeafDonors.fit(None, None, y)
         X = self._X[np.ix_(rows, np.asarray(st.predictors, dtype=np.intp))]
         seed = int(rng.integers(0, 2**31 - 1))
         common = dict(
             min_samples_leaf=int(self.min_samples_leaf),
-            min_samples_split=int(self.min_samples_split),
+            min_samples_split=max(2, self.min_split),
             max_depth=int(self.max_depth),
             random_state=seed,
         )

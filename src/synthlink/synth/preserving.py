@@ -154,9 +154,9 @@ class RecordPreserving(Synthesizer):
 
     def _tree(self, X: np.ndarray | None, y: np.ndarray, categorical: bool, rng: np.random.Generator) -> _LeafDonors:
         inner = self.inner_
-        if X is None or len(np.unique(y)) < 2 or len(y) < int(inner.min_samples_split):
+        if X is None or len(np.unique(y)) < 2 or len(y) < inner.min_split:
             return _LeafDonors.fit(None, None, y)
-        kw = dict(min_samples_leaf=int(inner.min_samples_leaf), min_samples_split=int(inner.min_samples_split),
+        kw = dict(min_samples_leaf=int(inner.min_samples_leaf), min_samples_split=max(2, inner.min_split),
                   max_depth=int(inner.max_depth), random_state=int(rng.integers(0, 2**31 - 1)))
         if categorical:
             p = np.unique(y, return_counts=True)[1] / len(y)
