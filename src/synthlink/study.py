@@ -686,8 +686,9 @@ def _runs_table(seeds: list[dict[str, Any]]) -> pd.DataFrame:
             row["expected_bound"] = rec["uniqueness_bound"].get("expected", float("nan"))
             row["expected_bound_sd"] = rec["uniqueness_bound"].get("expected_sd", float("nan"))
             d = b.get("diagnostics") or {}
-            if "suitable_for_record_linkage" in d:
-                row["suitable_for_record_linkage"] = bool(d["suitable_for_record_linkage"])
+            if "record_linkage_supported" in d:
+                row["record_linkage_supported"] = bool(d["record_linkage_supported"])
+                row["populations_differ"] = bool(d["populations_differ"])
             row.update(headline_utility(b.get("utility")))
             rows.append(row)
         for s in rec["synthetic"]:

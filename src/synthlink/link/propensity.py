@@ -4,32 +4,55 @@ The two parts are stacked (left labelled 0, right labelled 1) and a model of par
 fitted on the common variables (logistic regression by default; ``model="tree"`` for histogram
 gradient boosting, ``"forest"`` for a random forest). Records are then matched one-to-one on the
 logit of the score, without replacement, within a caliper (default 0.2 standard deviations of
-the pooled logit, Austin 2011), nearest pairs first (the ``m.order = "closest"`` order of R's
-MatchIt): in one dimension the closest remaining pair is always adjacent in the sorted order, so
-each round matches every adjacent cross-part pair whose gap is a local minimum, all at once
-(sort based, no N x N matrix). Exact ties are broken at random (seeded).
+the pooled logit, Austin 2011).
+
+Matching order: greedy, closest pairs first
+    Of all cross-part pairs within the caliper, the one with the smallest gap is taken first,
+    then the smallest among pairs whose both ends are still free, and so on. This is MatchIt's
+    ``method = "nearest", m.order = "closest"`` (MatchIt >= 4.5.4, ``R/matchit2nearest.R``: "the
+    pair with the smallest of the distances is matched first ... if the matched control is
+    ineligible, a new match is found ... and the pairs are re-ordered by distance"); MatchIt's
+    default order is ``"largest"`` (treated units in descending score, each taking its nearest
+    free control), which is also greedy but in order of units. Greedy matching does not minimise
+    the total gap; optimal matching does (Rosenbaum 1989, JASA 84:1024-1032; Gu & Rosenbaum
+    1993), and it is not what is implemented here. In one dimension the closest free pair is
+    always adjacent in the sorted order of the free records (any record between them would form
+    a closer cross pair), so a heap of adjacent cross-part gaps and a linked list over the sorted
+    scores give the exact greedy result in O(N log N) without an N x N matrix. Exact ties (equal
+    scores, equal gaps) are broken at random (seeded); MatchIt breaks them by data order.
 
 What it can and cannot do
-    A propensity score is a *balancing* score: it makes the matched groups alike on the common
-    variables (standardized mean differences near 0), it does not identify persons. When both
-    parts come from the same population (the usual case in record linkage: the same people seen
-    by two institutions) the model cannot tell the parts apart (AUC near 0.5), and a record's
-    neighbour on the score is, beyond records with exactly the same common values, an arbitrary
-    person. The linker then reports ``suitable_for_record_linkage: False`` with the reason, adds a
+    A propensity score is a *balancing* score (Rosenbaum & Rubin 1983): it makes the matched
+    groups alike on the common variables (standardized mean differences near 0); it does not
+    identify persons. Its AUC measures how different the two parts' *populations* are, not
+    whether a record of one part is the same person as a record of the other:
+
+    - AUC near 0.5 (the usual case in record linkage: the same people seen by two institutions):
+      the model cannot tell the parts apart, the scores are nearly equal and heavily tied, and a
+      record's neighbour on the score is, beyond records with exactly the same common values, an
+      arbitrary person. PSM fails for record-level matching.
+    - AUC well above 0.5: the parts hold different populations (``populations_differ``). That
+      makes balancing worthwhile, but still identifies no one: persons with equal scores stay
+      interchangeable, and two parts that share nobody score a high AUC too.
+
+    So ``record_linkage_supported`` is always False, with the ``reason``; every run adds a
     plain-language warning to ``Links.warnings`` and emits an :class:`UnsuitableMethodWarning`.
 
 Diagnostics
     ``auc`` (cross-validated, ``cv`` folds grouped by profile so that records with identical
-    common values never sit on both sides of a split), ``score_sd`` / ``score_iqr`` (of the probability),
-    ``logit_sd``, ``caliper`` (absolute, on the logit), ``share_ties`` (records whose exact score
-    occurs in the other part), ``share_pairs_same_score``, ``smd_before`` / ``smd_after`` (per
-    variable; the largest absolute level difference for categorical ones),
-    ``suitable_for_record_linkage`` and ``reason``.
+    common values never sit on both sides of a split), ``auc_meaning``, ``populations_differ``
+    (AUC >= ``min_auc``), ``same_population`` (AUC within 0.05 of 0.5), ``score_sd`` /
+    ``score_iqr`` (of the probability), ``logit_sd``, ``caliper`` (absolute, on the logit),
+    ``share_ties`` (records whose exact score occurs in the other part),
+    ``share_pairs_same_score``, ``smd_before`` / ``smd_after`` (per variable; the largest absolute
+    level difference for categorical ones), ``matching`` (the order used),
+    ``record_linkage_supported`` (always False) and ``reason``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import heapq
 import warnings as _warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -112,43 +135,58 @@ def standardized_differences(X: np.ndarray, group: np.ndarray, owner: Mapping[st
     return out
 
 
-def match_on_score(sl: np.ndarray, sr: np.ndarray, caliper: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """One-to-one matching of two score vectors, closest pairs first, without replacement,
-    within ``caliper`` (``inf`` = none). Exact ties are broken at random.
+def match_on_score(sl: np.ndarray, sr: np.ndarray, caliper: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Greedy one-to-one matching of two score vectors, closest pairs first, without replacement,
+    within ``caliper`` (``inf`` = none): repeatedly take the cross-part pair with the smallest gap
+    among the records still free (MatchIt ``m.order = "closest"``). Exact ties are broken at
+    random.
 
-    Returns (left positions, right positions, absolute gaps, rounds)."""
+    The closest free cross pair is always adjacent in the sorted order of the free records, so
+    only adjacent gaps are kept in a heap; taking a pair joins its two outer neighbours, whose gap
+    enters the heap.
+
+    Returns (left positions, right positions, absolute gaps), in the order the pairs were taken."""
     n_l, n_r = len(sl), len(sr)
     vals = np.concatenate([sl, sr]).astype(np.float64)
-    lab = np.concatenate([np.zeros(n_l, np.int8), np.ones(n_r, np.int8)])
-    ids = np.concatenate([np.arange(n_l), np.arange(n_r)])
+    lab_a = np.concatenate([np.zeros(n_l, np.int8), np.ones(n_r, np.int8)])
+    ids_a = np.concatenate([np.arange(n_l), np.arange(n_r)])
     order = np.lexsort((rng.random(len(vals)), vals))
-    v, lab, ids = vals[order], lab[order], ids[order]
-    out_l, out_r, out_g = [], [], []
-    rounds = 0
-    while len(v) >= 2:
-        g = np.diff(v)
-        valid = (lab[1:] != lab[:-1]) & (g <= caliper)
-        idx = np.flatnonzero(valid)
-        if len(idx) == 0:
-            break
-        rounds += 1
-        rk = np.full(len(g), np.inf)
-        rk[idx[np.lexsort((rng.random(len(idx)), g[idx]))]] = np.arange(len(idx))
-        before = np.concatenate([[np.inf], rk[:-1]])
-        after = np.concatenate([rk[1:], [np.inf]])
-        i = np.flatnonzero(valid & (rk < before) & (rk < after))
-        a, b = i, i + 1
-        a_left = lab[a] == 0
-        out_l.append(np.where(a_left, ids[a], ids[b]))
-        out_r.append(np.where(a_left, ids[b], ids[a]))
-        out_g.append(g[i])
-        keep = np.ones(len(v), bool)
-        keep[a] = False
-        keep[b] = False
-        v, lab, ids = v[keep], lab[keep], ids[keep]
-    if not out_l:
-        return np.array([], np.int64), np.array([], np.int64), np.array([], np.float64), rounds
-    return np.concatenate(out_l), np.concatenate(out_r), np.concatenate(out_g), rounds
+    v_a, lab_a, ids_a = vals[order], lab_a[order], ids_a[order]
+    n = len(v_a)
+    v, lab, ids = v_a.tolist(), lab_a.tolist(), ids_a.tolist()
+    prev = list(range(-1, n - 1))
+    nxt = list(range(1, n + 1))  # n = no right neighbour
+    free = [True] * n
+    g0 = np.diff(v_a)
+    ok = np.flatnonzero((lab_a[1:] != lab_a[:-1]) & (g0 <= caliper))
+    keys = rng.random(len(ok)).tolist()
+    heap = [(float(g0[i]), keys[t], int(i), int(i) + 1) for t, i in enumerate(ok)]
+    heapq.heapify(heap)
+    out_l: list[int] = []
+    out_r: list[int] = []
+    out_g: list[float] = []
+    while heap:
+        g, _, a, b = heapq.heappop(heap)
+        if not (free[a] and free[b]) or nxt[a] != b:
+            continue  # stale: one end already taken
+        free[a] = free[b] = False
+        if lab[a] == 0:
+            out_l.append(ids[a])
+            out_r.append(ids[b])
+        else:
+            out_l.append(ids[b])
+            out_r.append(ids[a])
+        out_g.append(g)
+        p, q = prev[a], nxt[b]
+        if p >= 0:
+            nxt[p] = q
+        if q < n:
+            prev[q] = p
+        if p >= 0 and q < n and lab[p] != lab[q]:
+            gq = v[q] - v[p]
+            if gq <= caliper:
+                heapq.heappush(heap, (gq, float(rng.random()), p, q))
+    return np.array(out_l, np.int64), np.array(out_r, np.int64), np.array(out_g, np.float64)
 
 
 class PropensityLinker(Linker):
@@ -161,7 +199,9 @@ class PropensityLinker(Linker):
     caliper: maximum gap on the logit, in standard deviations of the pooled logit (0.2 as in
         Austin 2011); ``None`` for no caliper.
     cv: folds for the cross-validated AUC.
-    min_auc, max_ties: thresholds of ``suitable_for_record_linkage``.
+    min_auc: AUC from which ``populations_differ`` is True (the parts hold different
+        populations); it never makes record linkage supported.
+    max_ties: share of records tied on the score above which the reason says so.
     kinds: override inferred variable kinds.
     threads: cap on BLAS/OpenMP threads while fitting the model (``None``: library default);
         1 by default, as oversubscribed threads slow tree models badly on shared machines.
@@ -246,7 +286,7 @@ class PropensityLinker(Linker):
         sl, sr = logit[:n_l], logit[n_l:]
         logit_sd = float(np.std(logit))
         caliper = float(self.caliper) * logit_sd if self.caliper is not None else np.inf
-        li, rj, gap, rounds = match_on_score(sl, sr, caliper, rng)
+        li, rj, gap = match_on_score(sl, sr, caliper, rng)
         if np.isfinite(caliper) and caliper > 0:
             score = 1.0 - gap / caliper
         else:
@@ -262,7 +302,7 @@ class PropensityLinker(Linker):
         smd_before = standardized_differences(X, y, self.owner_)
         smd_after = standardized_differences(matched_X, matched_g, self.owner_)
         q75, q25 = np.percentile(p, [75, 25])
-        suitable, reason = self._suitability(auc, share_ties)
+        verdict = self._verdict(auc, share_ties)
         diag: dict[str, Any] = {
             "columns": list(self.columns_),
             "model": self.model,
@@ -277,44 +317,51 @@ class PropensityLinker(Linker):
             "share_pairs_same_score": float((gap == 0).mean()) if len(gap) else 0.0,
             "pairs": int(len(li)),
             "share_unlinked_left": 1 - len(li) / n_l,
-            "matching_rounds": rounds,
+            "matching": "greedy, closest pairs first (MatchIt m.order = \"closest\"), without replacement",
             "smd_before": smd_before,
             "smd_after": smd_after,
             "max_abs_smd_before": max(smd_before.values()) if smd_before else None,
             "max_abs_smd_after": max(smd_after.values()) if smd_after else None,
-            "suitable_for_record_linkage": suitable,
-            "reason": reason,
+            **verdict,
             "one_to_one": True,
         }
-        warns: list[str] = []
-        if not suitable:
-            msg = (f"propensity matching is not suitable for record linkage here: {reason} "
-                   "Propensity matching balances the two groups on the common variables but cannot "
-                   "identify individuals: beyond records that share exactly the same common values, "
-                   "each record is paired with an essentially random person of the other part.")
-            warns.append(msg)
-            _warnings.warn(msg, UnsuitableMethodWarning, stacklevel=2)
+        msg = f"propensity matching does not link records: {verdict['reason']}"
+        warns: list[str] = [msg]
+        _warnings.warn(msg, UnsuitableMethodWarning, stacklevel=2)
         pairs = pd.DataFrame({"left": li, "right": rj, "score": score})
         return Links(pairs, n_l, n_r, self.name, one_to_one=True, diagnostics=diag, warnings=warns)
 
-    def _suitability(self, auc: float, share_ties: float) -> tuple[bool, str]:
-        problems = []
-        if abs(auc - 0.5) <= 0.05:
-            problems.append(
-                f"the model cannot tell the two parts apart (cross-validated AUC {auc:.3f}; 0.5 is "
-                "chance): both parts come from the same population, so the score carries no "
-                "information about who is who.")
-        elif auc < float(self.min_auc):
-            problems.append(
-                f"the model separates the two parts only weakly (cross-validated AUC {auc:.3f}, below "
-                f"{float(self.min_auc):.2f}): the score reflects small differences in the parts' "
-                "composition, not who is who.")
+    def _verdict(self, auc: float, share_ties: float) -> dict[str, Any]:
+        """What the AUC says (how different the parts' populations are) and why record linkage is
+        never supported by a propensity score."""
+        same = abs(auc - 0.5) <= 0.05
+        differ = auc >= float(self.min_auc)
+        if same:
+            meaning = (f"cross-validated AUC {auc:.3f}, at chance (0.5): the model cannot tell the two parts "
+                       "apart, so both parts come from the same population.")
+            why = ("PSM fails for record-level matching here: when both parts come from the same population "
+                   "the score carries no information about who is who, and beyond records that share exactly "
+                   "the same common values each record is paired with an arbitrary person of the other part.")
+        elif differ:
+            meaning = (f"cross-validated AUC {auc:.3f}: the two parts hold different populations (the model "
+                       "separates them); this says how the parts differ, not who is who.")
+            why = ("A high AUC identifies no one: two parts that share nobody score it too. The score balances "
+                   "the matched groups on the common variables; persons with equal scores stay "
+                   "interchangeable, so the pairs are look-alikes, not the same persons.")
+        else:
+            meaning = (f"cross-validated AUC {auc:.3f}, a little above chance: the parts' populations differ "
+                       "slightly in composition.")
+            why = ("The score reflects small differences in the parts' composition, not who is who; beyond "
+                   "records with exactly the same common values the pairs are arbitrary persons.")
+        extra = ""
         if share_ties > float(self.max_ties):
-            problems.append(
-                f"{share_ties:.0%} of the records share their exact score with a record of the other "
-                "part, so the score cannot separate them.")
-        if problems:
-            return False, " ".join(problems)
-        return True, (f"the score separates the parts (cross-validated AUC {auc:.3f}) and few records "
-                      f"share a score ({share_ties:.0%}); note that it summarises the common variables "
-                      "in one number, so different persons with equal scores stay interchangeable.")
+            extra = (f" {share_ties:.0%} of the records share their exact score with a record of the other "
+                     "part, so the score cannot separate them.")
+        return {
+            "auc_meaning": meaning,
+            "same_population": bool(same),
+            "populations_differ": bool(differ),
+            "record_linkage_supported": False,
+            "reason": (f"{meaning} {why}{extra} Propensity matching balances the two groups on the common "
+                       "variables but cannot identify individuals (Rosenbaum & Rubin 1983: a balancing score)."),
+        }

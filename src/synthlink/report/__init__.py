@@ -139,8 +139,9 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
     psm = []
     for b in first.get("baseline", []):
         d = b.get("diagnostics") or {}
-        if "suitable_for_record_linkage" in d:
-            psm.append({"linker": b["linker"], "auc": d.get("auc"), "suitable": d.get("suitable_for_record_linkage"),
+        if "record_linkage_supported" in d:
+            psm.append({"linker": b["linker"], "auc": d.get("auc"), "supported": d.get("record_linkage_supported"),
+                        "populations_differ": d.get("populations_differ"), "same_population": d.get("same_population"),
                         "reason": d.get("reason", ""), "share_ties": d.get("share_ties"),
                         "score_sd": d.get("score_sd")})
 
@@ -373,12 +374,13 @@ def _verdict(first: dict[str, Any], baseline: list[dict[str, Any]], synthetic: l
                 "so its links on the synthetic parts (where no truth exists) cannot be trusted."
             )
     for p in psm:
-        if p.get("suitable") is False:
+        if p.get("supported") is False:
             reason = str(p.get("reason") or "the scores cannot tell the records of the two parts apart")
-            lines.append(
-                f"Propensity score matching is not suitable for record linkage here (AUC {_f(p.get('auc'))}): "
-                f"{reason.rstrip('.')}. It balances groups; it does not identify individuals."
-            )
+            head = ("Propensity score matching fails for record-level matching here: both parts come from the "
+                    "same population" if p.get("same_population") else
+                    "Propensity score matching does not link records: the AUC measures how the parts' populations "
+                    "differ, not who is who")
+            lines.append(f"{head} (AUC {_f(p.get('auc'))}). {reason.rstrip('.')}.")
     keyed = [(s, _risk(s.get("privacy"), "key_holder")) for s in synthetic]
     keyed = [(s, r) for s, r in keyed if r[0] is not None]
     if keyed:
