@@ -152,6 +152,56 @@ def test_standardized_difference_and_compare_fit() -> None:
     assert cmp_.loc["x", "ci_overlap"] == pytest.approx((2 * z - 1) / (2 * z))
 
 
+def test_ci_overlap_own_se_karr_and_original_se_synthpop_by_hand() -> None:
+    # one coefficient: original b = 0, se = 1; compared b = 3, se = 2; z = qnorm(0.975).
+    z = 1.959963984540054
+    orig = pd.DataFrame({"coef": [0.0], "se": [1.0]}, index=["x"])
+    other = pd.DataFrame({"coef": [3.0], "se": [2.0]}, index=["x"])
+    row = U.compare_fit(orig, other).set_index("term").loc["x"]
+    # Karr et al. 2006, each interval with its own SE: original [-z, z] (length 2z), compared
+    # [3 - 2z, 3 + 2z] = [-0.92, 6.92] (length 4z). Overlap = min(z, 3 + 2z) - max(-z, 3 - 2z)
+    # = z - (3 - 2z) = 3z - 3. IO = 0.5 * ((3z - 3) / (2z) + (3z - 3) / (4z)) = 9 (z - 1) / (8 z)
+    # = 0.551009.
+    assert row["ci_overlap"] == pytest.approx(9 * (z - 1) / (8 * z))
+    assert row["ci_overlap"] == pytest.approx(0.551009, abs=1e-6)
+    # synthpop compare.fit default (population.inference = FALSE): the compared interval takes
+    # the ORIGINAL variance, [3 - z, 3 + z] = [1.04, 4.96]. Overlap = z - (3 - z) = 2z - 3, both
+    # lengths 2z: IO = (2z - 3) / (2z) = 1 - 3 / (2z) = 0.234679.
+    assert row["ci_overlap_orig_se"] == pytest.approx(1 - 3 / (2 * z))
+    assert row["ci_overlap_orig_se"] == pytest.approx(0.234679, abs=1e-6)
+    # standardized difference (synthpop "Std. coef diff"): (3 - 0) / 1 = 3, and the synthpop overlap
+    # is 1 - |std diff| / (2z)
+    assert row["std_diff"] == pytest.approx(3.0)
+    assert row["ci_overlap_orig_se"] == pytest.approx(1 - abs(row["std_diff"]) / (2 * z))
+    # a precise but biased compared fit: b = 1.5, se = 0.1. Own SE: [1.5 - 0.1z, 1.5 + 0.1z] =
+    # [1.304, 1.696] lies inside [-z, z] = [-1.96, 1.96]: overlap = its whole length 0.2z;
+    # IO = 0.5 * (0.2z / (2z) + 0.2z / (0.2z)) = 0.5 * (0.1 + 1) = 0.55 whatever the bias.
+    # Original SE: [1.5 - z, 1.5 + z] = [-0.46, 3.46]; overlap z - (1.5 - z) = 2z - 1.5 = 2.42;
+    # IO = 1 - 1.5 / (2z) = 0.6173: synthpop's form penalises the bias, Karr's rewards precision.
+    other2 = pd.DataFrame({"coef": [1.5], "se": [0.1]}, index=["x"])
+    row2 = U.compare_fit(orig, other2).set_index("term").loc["x"]
+    assert row2["ci_overlap"] == pytest.approx(0.55)
+    assert row2["ci_overlap_orig_se"] == pytest.approx(1 - 1.5 / (2 * z))
+    assert row2["ci_overlap_orig_se"] == pytest.approx(0.6173, abs=1e-4)
+
+
+def test_research_question_reports_both_overlaps() -> None:
+    # the same table compared with itself: both overlaps 1; a table whose response is shifted in
+    # one group moves the x coefficient, and synthpop's overlap is 1 - |std diff| / (2z) per term
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    df = pd.DataFrame({"x": x, "y": 1.0 + 0.5 * x + rng.normal(size=200)})
+    q = U.research_question("y ~ x", {"train": df, "synthetic": df.assign(y=df["y"] + 0.3 * df["x"])})
+    fit = q["fits"]["synthetic"]
+    z = 1.959963984540054
+    for c in fit["coefficients"]:
+        assert c["ci_overlap_orig_se"] == pytest.approx(1 - abs(c["std_diff"]) / (2 * z))
+    assert fit["ci_overlap_orig_se_mean"] == pytest.approx(np.mean([c["ci_overlap_orig_se"] for c in fit["coefficients"]]))
+    same = U.research_question("y ~ x", {"train": df, "synthetic": df})["fits"]["synthetic"]
+    assert same["ci_overlap_mean"] == pytest.approx(1.0)
+    assert same["ci_overlap_orig_se_mean"] == pytest.approx(1.0)
+
+
 def test_pair_types() -> None:
     roles = U.column_roles(["sex", "isced", "wage", "x"], PARTS, ["sex"])
     assert roles == {"sex": "common", "isced": "edu", "wage": "work", "x": ""}

@@ -23,8 +23,10 @@ Measures (each documented in :data:`METRICS`):
 - **propensity utility**: pMSE and S_pMSE (synthpop) via
   :func:`synthlink.evaluate.propensity_utility.pmse`;
 - **research questions**: user formulas fitted on train, the baseline-linked original split, J*
-  and control; confidence-interval overlap (Karr et al. 2006) and standardized coefficient
-  difference as synthpop's ``compare.fit`` defines them;
+  and control; confidence-interval overlap in two forms: each interval from its own fit with its
+  own standard error (Karr et al. 2006, ``ci_overlap``), and synthpop's ``compare.fit`` default,
+  where the compared interval is centred on the compared estimate but uses the ORIGINAL fit's
+  standard error (``ci_overlap_orig_se``); and synthpop's standardized coefficient difference;
 - **machine-learning utility**: train on J* (and on train), test on control.
 
 :func:`utility_report` runs everything and returns a JSON-serialisable dict; a failing measure is
@@ -103,9 +105,16 @@ METRICS: dict[str, tuple[str, float | None, float | None, str]] = {
     "s_pmse": ("min", 0.0, None, "Standardised pMSE (synthpop): pMSE divided by its expectation under "
                "the null of the same distribution; about 1 = indistinguishable."),
     "ci_overlap_mean": ("max", None, 1.0, "Mean confidence-interval overlap of a research question's "
-                        "coefficients (Karr et al. 2006, synthpop compare.fit): for each coefficient "
-                        "0.5 * (overlap / length of train CI + overlap / length of compared CI); 1 = "
-                        "same interval, 0 = touching, negative = apart."),
+                        "coefficients, each interval from its own fit with its own standard error "
+                        "(Karr et al. 2006): for each coefficient 0.5 * (overlap / length of train CI "
+                        "+ overlap / length of compared CI); 1 = same interval, 0 = touching, "
+                        "negative = apart."),
+    "ci_overlap_orig_se_mean": ("max", None, 1.0, "Mean confidence-interval overlap as synthpop's "
+                                "compare.fit reports it by default (population.inference = FALSE): the "
+                                "compared interval is its estimate +- z * the TRAIN standard error, so "
+                                "both intervals have train's length L and the overlap is "
+                                "1 - |b_compared - b_train| / L = 1 - |std diff| / (2 z); 1 = same "
+                                "estimate, negative = apart."),
     "std_diff_mean_abs": ("min", 0.0, None, "Mean absolute standardized coefficient difference "
                           "(synthpop compare.fit): (b_compared - b_train) / se_train."),
     "utility_score": ("max", 0.0, 1.0, "Summary for a privacy-utility plot: 1 - assoc_diff_mean "
@@ -663,9 +672,12 @@ class Question:
 
 
 def ci_overlap(lo1: float, hi1: float, lo2: float, hi2: float) -> float:
-    """Confidence-interval overlap (Karr et al. 2006, as synthpop's compare.fit): with overlap =
-    min(hi1, hi2) - max(lo1, lo2) (negative when the intervals are apart),
-    0.5 * (overlap / (hi1 - lo1) + overlap / (hi2 - lo2)). Interval 1 is the original's."""
+    """Confidence-interval overlap of two given intervals (Karr et al. 2006; the same formula as
+    synthpop's ``overlap.CI``): with overlap = min(hi1, hi2) - max(lo1, lo2) (negative when the
+    intervals are apart, not truncated at 0, as synthpop), 0.5 * (overlap / (hi1 - lo1) +
+    overlap / (hi2 - lo2)). Interval 1 is the original's. Which intervals go in is the caller's
+    choice: :func:`compare_fit` gives both Karr's (each fit's own standard error) and synthpop's
+    default (the compared estimate with the original's standard error)."""
     ov = min(hi1, hi2) - max(lo1, lo2)
     return float(0.5 * (ov / (hi1 - lo1) + ov / (hi2 - lo2)))
 
@@ -740,22 +752,39 @@ def _fit(df: pd.DataFrame, q: Question) -> pd.DataFrame:
 
 
 def compare_fit(orig: pd.DataFrame, other: pd.DataFrame, ci_level: float = 0.95) -> pd.DataFrame:
-    """Per coefficient of the original fit: original and compared coefficient and SE, CI overlap
-    and standardized difference (synthpop compare.fit; normal quantile intervals, each fit with its
-    own standard errors). Coefficients the compared fit lacks get NaN."""
+    """Per coefficient of the original fit: original and compared coefficient and SE, two CI
+    overlaps and the standardized difference. Intervals are normal-quantile (b +- z se), as
+    synthpop's ``dfCI``/``overlap.CI``.
+
+    - ``ci_overlap``: each interval from its own fit with its own standard error (Karr et al. 2006,
+      "A framework for evaluating the utility of data altered to protect confidentiality", The
+      American Statistician 60(3)).
+    - ``ci_overlap_orig_se``: synthpop's default (``compare.fit.synds`` with
+      ``population.inference = FALSE``: ``summary.fit.synds`` takes the variances from the
+      original fit, ``real.varcov``): the compared interval is b_compared +- z se_orig. Both
+      intervals then have the same length, and the overlap is 1 - |std_diff| / (2 z). synthpop's
+      ``population.inference = TRUE`` intervals (variance scaled by 1 + n/(k m) over m copies) are
+      not computed here.
+    - ``std_diff``: (b_compared - b_orig) / se_orig (synthpop ``Std. coef diff``).
+
+    Coefficients the compared fit lacks get NaN."""
     zq = float(stats.norm.ppf(1 - (1 - ci_level) / 2))
     o = orig[["coef", "se"]]
     s = other[["coef", "se"]].reindex(o.index)
     lo1, hi1 = o["coef"] - zq * o["se"], o["coef"] + zq * o["se"]
     lo2, hi2 = s["coef"] - zq * s["se"], s["coef"] + zq * s["se"]
     ov = np.minimum(hi1, hi2) - np.maximum(lo1, lo2)
+    # synthpop's default: the compared estimate with the original's standard error
+    lo3, hi3 = s["coef"] - zq * o["se"], s["coef"] + zq * o["se"]
+    ov3 = np.minimum(hi1, hi3) - np.maximum(lo1, lo3)
     with np.errstate(divide="ignore", invalid="ignore"):
         overlap = 0.5 * (ov / (hi1 - lo1) + ov / (hi2 - lo2))
+        overlap_orig = 0.5 * (ov3 / (hi1 - lo1) + ov3 / (hi3 - lo3))
         sd = (s["coef"] - o["coef"]) / o["se"]
     return pd.DataFrame({
         "term": o.index, "coef_train": o["coef"].to_numpy(), "se_train": o["se"].to_numpy(),
         "coef": s["coef"].to_numpy(), "se": s["se"].to_numpy(),
-        "ci_overlap": overlap.to_numpy(), "std_diff": sd.to_numpy(),
+        "ci_overlap": overlap.to_numpy(), "ci_overlap_orig_se": overlap_orig.to_numpy(), "std_diff": sd.to_numpy(),
     })
 
 
@@ -791,6 +820,8 @@ def research_question(q: str | Mapping[str, Any] | Question, frames: Mapping[str
             "missing_terms": [t for t in orig.index if t not in other.index or np.isnan(other["coef"].get(t, np.nan))],
             "extra_terms": [t for t in other.index if t not in orig.index],
             "ci_overlap_mean": float(np.nanmean(cmp_["ci_overlap"])) if cmp_["ci_overlap"].notna().any() else None,
+            "ci_overlap_orig_se_mean": (float(np.nanmean(cmp_["ci_overlap_orig_se"]))
+                                        if cmp_["ci_overlap_orig_se"].notna().any() else None),
             "std_diff_mean_abs": float(np.nanmean(np.abs(cmp_["std_diff"]))) if cmp_["std_diff"].notna().any() else None,
             "coefficients": _records(cmp_),
         })
@@ -1243,6 +1274,8 @@ def _utility_report(
                     continue
                 metrics.append(metric("ci_overlap_mean", fit.get("ci_overlap_mean"), label=f"ci_overlap_mean[{res['name']}|{name}]",
                                       question=res["name"], table=name))
+                metrics.append(metric("ci_overlap_orig_se_mean", fit.get("ci_overlap_orig_se_mean"),
+                                      label=f"ci_overlap_orig_se_mean[{res['name']}|{name}]", question=res["name"], table=name))
                 metrics.append(metric("std_diff_mean_abs", fit.get("std_diff_mean_abs"), label=f"std_diff_mean_abs[{res['name']}|{name}]",
                                       question=res["name"], table=name))
             return _jsonable(res)
@@ -1288,10 +1321,11 @@ def _utility_report(
     for qr in qs:
         if isinstance(qr, dict) and "fits" in qr:
             for name, fit in qr["fits"].items():
-                if name != "train" and "ci_overlap_mean" in fit:
-                    s.setdefault(f"ci_overlap_mean_{name}", [])
-                    s[f"ci_overlap_mean_{name}"].append(fit["ci_overlap_mean"])
-    for k in [k for k in s if k.startswith("ci_overlap_mean_") and isinstance(s[k], list)]:
+                for key in ("ci_overlap_mean", "ci_overlap_orig_se_mean"):
+                    if name != "train" and key in fit:
+                        s.setdefault(f"{key}_{name}", [])
+                        s[f"{key}_{name}"].append(fit[key])
+    for k in [k for k in s if k.startswith(("ci_overlap_mean_", "ci_overlap_orig_se_mean_")) and isinstance(s[k], list)]:
         s[k] = _nanmean(s[k])
     s["errors"] = len(errors)
     report["summary"] = _jsonable(s)

@@ -34,8 +34,9 @@ GLOSSARY: dict[str, str] = {
     "utility score": "The headline utility number of a linked synthetic table (see the utility "
     "section for its definition). Higher is better.",
     "ci overlap": "Confidence-interval overlap of a coefficient estimated on the synthetic table and on "
-    "the training data (Karr et al. 2006, as synthpop's compare.fit): 1 = identical intervals, 0 or "
-    "below = no overlap.",
+    "the training data, each interval with its own standard error (Karr et al. 2006): 1 = identical "
+    "intervals, 0 or below = no overlap. synthpop's compare.fit by default gives the synthetic "
+    "estimate the training standard error instead (reported as ci_overlap_orig_se).",
     "cross-part pair": "A pair of variables held by different institutions: only linkage can bring "
     "them together, so their association is what linkage must preserve.",
     "conditional independence": "What a join that uses only the common variables can give: the two "
