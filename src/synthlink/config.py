@@ -4,7 +4,10 @@ which seeds. Validated with messages that name the key and what is wrong."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ast
+import difflib
+import inspect
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,149 @@ TOP_KEYS = {
     "name", "data", "split", "link_parts", "synthesizers", "linkers", "questions", "target",
     "privacy", "seeds", "out", "work_dir", "evaluate",
 }
+#: the keys of every nested mapping of a study config (method params are checked against the
+#: method's own signature, evaluate.utility / evaluate.privacy against the evaluator's options)
+DATA_KEYS = {"demo", "path", "table", "na_values", "add_identifier"}
+DEMO_DATA_KEYS = {"n", "seed"}
+SPLIT_KEYS = {"identifier", "common", "parts", "control_share", "kinds"}
+PART_KEYS = {"columns", "coverage", "noise"}
+NOISE_KEYS = {"rate", "kind", "max_shift"}
+METHOD_KEYS = {"name", "params", "label"}
+QUESTION_KEYS = {"formula", "family", "name"}
+#: the study's own privacy settings (every other privacy_report option goes under evaluate.privacy)
+PRIVACY_KEYS = {"keys", "targets", "secret", "n_attacks"}
+EVALUATE_KEYS = {"utility", "privacy", "baseline_utility", "influence_linker", "n_jobs"}
+#: evaluator options the study sets itself (a config may not give them)
+_STUDY_SET_UTILITY = {"part_columns", "common", "questions", "target", "baseline", "seed"}
+_STUDY_SET_PRIVACY = {"common", "part_columns", "seed", "source"}
+
+
+def _closest(key: Any, valid: Iterable[str]) -> str:
+    close = difflib.get_close_matches(str(key), sorted(valid), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'? " if close else ""
+
+
+def check_keys(d: Mapping[Any, Any], valid: Iterable[str], section: str) -> None:
+    """Unknown keys of one mapping are a one-line ConfigError that names the key and the section
+    and suggests the closest valid key (a typo such as ``secrets`` must not be silently ignored)."""
+    valid = set(valid)
+    unknown = sorted((k for k in d if k not in valid), key=str)
+    if unknown:
+        k = unknown[0]
+        more = f" (and {', '.join(map(repr, map(str, unknown[1:])))})" if len(unknown) > 1 else ""
+        raise ConfigError(f"{section}: unknown key '{k}'{more} ({_closest(k, valid)}known: {', '.join(sorted(valid))})")
+
+
+def _mapping(d: Mapping[str, Any], key: str, section: str) -> Mapping[str, Any]:
+    v = d.get(key)
+    if v is None:
+        return {}
+    if not isinstance(v, Mapping):
+        raise ConfigError(f"{section}.{key}: expected a mapping, got {type(v).__name__}")
+    return v
+
+
+def check_method_params(cls: type, params: Mapping[str, Any], section: str, study_set: Iterable[str] = ()) -> None:
+    """Method parameters must be arguments of the method (unless it takes ``**params``, as the SDV
+    adapters do); ``study_set`` are arguments the study passes itself."""
+    sig = inspect.signature(cls)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
+        return
+    names = {n for n, p in sig.parameters.items()
+             if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
+    check_keys(params, names - set(study_set), section)
+
+
+def _check_split_keys(raw: Mapping[str, Any], section: str = "'split'") -> None:
+    check_keys(raw, SPLIT_KEYS | {"plan"}, section)
+    parts = raw.get("parts")
+    if isinstance(parts, Mapping):
+        for name, spec in parts.items():
+            if isinstance(spec, Mapping):
+                check_keys(spec, PART_KEYS, f"{section} part '{name}'")
+                noise = spec.get("noise")
+                if isinstance(noise, Mapping):
+                    for col, ns in noise.items():
+                        if isinstance(ns, Mapping):
+                            check_keys(ns, NOISE_KEYS, f"{section} part '{name}', noise on '{col}'")
+
+
+# -- research questions: every name a formula uses is checked against the linked table's columns
+
+
+def _formula_namespace() -> set[str]:
+    """Names a formula may use as functions or modules: patsy's builtins (C, I, Q, center, ...),
+    Python's builtins and the names statsmodels evaluates formulas among (the globals of
+    :mod:`synthlink.evaluate.utility`, where the fits run: ``np`` among them)."""
+    import builtins
+
+    import patsy.builtins
+
+    from synthlink.evaluate import utility
+
+    return set(patsy.builtins.__all__) | set(dir(builtins)) | set(vars(utility))
+
+
+def formula_columns(formula: str) -> tuple[list[str], list[str]]:
+    """The columns a patsy formula reads and the functions or modules it calls, in order of
+    appearance. ``np.log(wage) ~ isced + C(sex)`` reads wage, isced, sex and calls np, C;
+    ``Q("a b")`` reads the column ``a b``. A formula patsy cannot parse is a ConfigError."""
+    from patsy import ModelDesc, PatsyError
+
+    try:
+        desc = ModelDesc.from_formula(formula)
+    except PatsyError as e:
+        raise ConfigError(f"formula '{formula}' does not parse ({str(e).splitlines()[0]})") from None
+    cols: list[str] = []
+    funcs: list[str] = []
+    for term in [*desc.lhs_termlist, *desc.rhs_termlist]:
+        for factor in term.factors:
+            code = getattr(factor, "code", None)
+            if code is None:
+                continue
+            try:
+                tree = ast.parse(code, mode="eval")
+            except SyntaxError:
+                raise ConfigError(f"formula '{formula}': term '{code}' is not a valid expression") from None
+            called = set()
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Call):
+                    f = node.func
+                    while isinstance(f, ast.Attribute):
+                        f = f.value
+                    if isinstance(f, ast.Name):
+                        called.add(id(f))
+                        funcs.append(f.id)
+                        if f.id == "Q" and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                            cols.append(node.args[0].value)
+                elif isinstance(node, ast.Attribute):
+                    base = node.value
+                    while isinstance(base, ast.Attribute):
+                        base = base.value
+                    if isinstance(base, ast.Name):
+                        called.add(id(base))
+                        funcs.append(base.id)
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Name) and id(node) not in called and isinstance(node.ctx, ast.Load):
+                    cols.append(node.id)
+    return list(dict.fromkeys(cols)), list(dict.fromkeys(funcs))
+
+
+def check_formula(formula: str, columns: Iterable[str], section: str) -> None:
+    """One line naming the first name of ``formula`` that is neither a column of the linked table
+    nor a function a formula may call."""
+    columns = list(columns)
+    cols, funcs = formula_columns(formula)
+    known = set(columns)
+    for c in cols:
+        if c not in known:
+            raise ConfigError(f"{section}: '{formula}' uses '{c}', which is not a column of the linked table "
+                              f"({_closest(c, columns)}columns: {', '.join(columns)})")
+    space = _formula_namespace()
+    for f in funcs:
+        if f not in space and f not in known:
+            raise ConfigError(f"{section}: '{formula}' calls '{f}', which is not a function a formula can use "
+                              "(use np.log, C, I, Q, center, standardize, ...)")
 
 
 @dataclass
@@ -50,9 +196,7 @@ def _methods(raw: Any, key: str) -> list[MethodSpec]:
         if isinstance(item, str):
             out.append(MethodSpec(item))
         elif isinstance(item, Mapping) and "name" in item:
-            bad = set(item) - {"name", "params", "label"}
-            if bad:
-                raise ConfigError(f"'{key}[{i}]': unknown key(s) {', '.join(sorted(bad))}")
+            check_keys(item, METHOD_KEYS, f"'{key}[{i}]'")
             params = item.get("params") or {}
             if not isinstance(params, Mapping):
                 raise ConfigError(f"'{key}[{i}].params' must be a mapping")
@@ -72,6 +216,75 @@ def _methods(raw: Any, key: str) -> list[MethodSpec]:
     if dup:
         raise ConfigError(f"'{key}': label(s) used twice: {', '.join(sorted(dup))} (give each a 'label')")
     return out
+
+
+def _check_evaluate(ev: Mapping[str, Any]) -> None:
+    check_keys(ev, EVALUATE_KEYS, "'evaluate'")
+    if isinstance(ev.get("utility"), Mapping):
+        from synthlink.evaluate.utility import utility_report
+
+        check_method_params(utility_report, ev["utility"], "'evaluate.utility'", _STUDY_SET_UTILITY)
+    elif ev.get("utility") not in (None, True, False):
+        raise ConfigError("'evaluate.utility' must be true, false or a mapping of utility_report options")
+    if isinstance(ev.get("privacy"), Mapping):
+        from synthlink.evaluate.privacy import privacy_report
+
+        opts = dict(ev["privacy"])
+        opts.pop("max_rows", None)  # the study's own sampling option
+        check_method_params(privacy_report, opts, "'evaluate.privacy'", _STUDY_SET_PRIVACY)
+    elif ev.get("privacy") not in (None, True, False):
+        raise ConfigError("'evaluate.privacy' must be true, false or a mapping of privacy_report options")
+    il = ev.get("influence_linker")
+    if il is not None:
+        if not isinstance(il, Mapping) or "name" not in il:
+            raise ConfigError("'evaluate.influence_linker' must be a mapping {name, params}")
+        check_keys(il, {"name", "params"}, "'evaluate.influence_linker'")
+        from synthlink import link
+
+        if il["name"] not in link.available():
+            raise ConfigError(f"'evaluate.influence_linker': unknown method '{il['name']}' "
+                              f"({_closest(il['name'], link.available())}available: {', '.join(link.available())})")
+        check_method_params(link.linker_class(str(il["name"])), _mapping(il, "params", "'evaluate.influence_linker'"),
+                            "'evaluate.influence_linker.params'", {"on"})
+
+
+def _check_columns(plan: SplitPlan, link_parts: tuple[str, str] | None, questions: list[Any], target: Any,
+                   privacy: Mapping[str, Any], ev: Mapping[str, Any]) -> None:
+    """Names of columns (formulas, the ML target, the privacy secret, keys and targets) must be
+    columns of the linked table J*: the common variables and the two linked parts' columns."""
+    lname, rname = link_parts or (plan.part_names[0], plan.part_names[1])
+    parts = {p.name: p for p in plan.parts}
+    cols = list(dict.fromkeys([*plan.common, *parts[lname].columns, *parts[rname].columns]))
+
+    def one(name: Any, section: str) -> None:
+        if str(name) not in cols:
+            raise ConfigError(f"{section}: '{name}' is not a column of the linked table "
+                              f"({_closest(name, cols)}columns: {', '.join(cols)})")
+
+    from synthlink.evaluate.utility import Question
+
+    for i, q in enumerate(questions):
+        if isinstance(q, Mapping):
+            check_keys(q, QUESTION_KEYS, f"'questions[{i}]'")
+        try:
+            formula = Question.parse(q).formula
+        except ConfigError as e:
+            raise ConfigError(f"'questions[{i}]': {e}") from None
+        check_formula(formula, cols, f"'questions[{i}]'")
+    if target is not None:
+        one(target, "'target'")
+    opts = dict(privacy)
+    if isinstance(ev.get("privacy"), Mapping):
+        opts.update(ev["privacy"])
+    sec = opts.get("secret")
+    for s in ([sec] if isinstance(sec, str) else list(sec or [])):
+        one(s, "'privacy.secret'")
+    for key in ("keys", "targets"):
+        vals = opts.get(key)
+        if vals is not None and not isinstance(vals, list):
+            raise ConfigError(f"'privacy.{key}' must be a list of columns")
+        for v in vals or []:
+            one(v, f"'privacy.{key}'")
 
 
 @dataclass
@@ -95,9 +308,7 @@ class StudyConfig:
     def from_dict(cls, d: Mapping[str, Any], base_dir: str | Path | None = None) -> StudyConfig:
         if not isinstance(d, Mapping):
             raise ConfigError("study config: expected a mapping at the top level")
-        unknown = set(d) - TOP_KEYS
-        if unknown:
-            raise ConfigError(f"unknown key(s) {', '.join(sorted(map(str, unknown)))} (known: {', '.join(sorted(TOP_KEYS))})")
+        check_keys(d, TOP_KEYS, "study config (top level)")
         base = Path(base_dir) if base_dir else Path.cwd()
         for key in ("data", "split", "synthesizers", "linkers"):
             if key not in d:
@@ -105,7 +316,16 @@ class StudyConfig:
         data = d["data"]
         if not isinstance(data, Mapping) or not ({"demo", "path"} & set(data)):
             raise ConfigError("'data' must be {demo: {n: N, seed: S}} or {path: FILE} (CSV, Parquet or file.duckdb with table: NAME)")
+        check_keys(data, DATA_KEYS, "'data'")
+        if isinstance(data.get("demo"), Mapping):
+            check_keys(data["demo"], DEMO_DATA_KEYS, "'data.demo'")
         split_raw = d["split"]
+        if isinstance(split_raw, Mapping):
+            _check_split_keys(split_raw)
+        elif isinstance(split_raw, str) and (base / split_raw).exists():
+            plan_raw = read_yaml(base / split_raw, "split plan file")
+            if isinstance(plan_raw, Mapping):
+                _check_split_keys(plan_raw, f"'split' ({split_raw})")
         try:
             if isinstance(split_raw, str):
                 plan = SplitPlan.from_yaml(base / split_raw)
@@ -145,15 +365,25 @@ class StudyConfig:
                 raise ConfigError(f"'linkers': unknown method '{m.name}' (available: {', '.join(link.available())})")
         if not linkers:
             raise ConfigError("'linkers' must name at least one linkage method")
+        for section, methods, cls_of in (("synthesizers", synths, synth.synthesizer_class),
+                                         ("linkers", linkers, link.linker_class)):
+            for i, m in enumerate(methods):
+                check_method_params(cls_of(m.name), m.params, f"'{section}[{i}].params' ({m.name})")
         privacy = d.get("privacy") or {}
         if not isinstance(privacy, Mapping):
             raise ConfigError("'privacy' must be a mapping (keys, targets, secret, n_attacks)")
+        check_keys(privacy, PRIVACY_KEYS, "'privacy'")
+        evaluate = d.get("evaluate") or {}
+        if not isinstance(evaluate, Mapping):
+            raise ConfigError("'evaluate' must be a mapping (utility, privacy, baseline_utility, influence_linker, n_jobs)")
+        _check_evaluate(evaluate)
+        _check_columns(plan, link_parts, questions, d.get("target"), privacy, evaluate)
         out = d.get("out")
         work_dir = d.get("work_dir")
         return cls(
             data=dict(data), plan=plan, synthesizers=synths, linkers=linkers,
             name=str(d.get("name", "study")), link_parts=link_parts, questions=list(questions),
-            target=d.get("target"), privacy=dict(privacy), evaluate=dict(d.get("evaluate") or {}),
+            target=d.get("target"), privacy=dict(privacy), evaluate=dict(evaluate),
             seeds=list(seeds), out=(base / out) if out else None,
             work_dir=(base / work_dir) if work_dir else None, base_dir=base,
         )
