@@ -53,7 +53,10 @@ def test_link_exact_with_truth(app, files, tmp_path):
                                  "--truth", str(files["truth"]), "--seed", "3"])
     assert r.exit_code == 0, r.output
     links = pd.read_parquet(out)
-    assert list(links.columns) == ["left_key", "right_key", "score"]
+    # records are row positions; --key carries the key beside them
+    assert list(links.columns) == ["left_row", "right_row", "score", "left_key", "right_key"]
+    left = pd.read_csv(files["left"])
+    assert (left["rid"].to_numpy()[links["left_row"]] == links["left_key"].to_numpy()).all()
     assert links["left_key"].str.startswith("L").all() and links["right_key"].str.startswith("R").all()
     rep = json.loads((tmp_path / "links.parquet.json").read_text())
     assert rep["method"] == "exact" and rep["links"] == len(links)
@@ -107,3 +110,44 @@ def test_parse_params():
     assert parse_params(["a=1", "b=x=y"]) == {"a": 1, "b": "x=y"}
     with pytest.raises(ConfigError):
         parse_params(["novalue"])
+
+
+def test_link_without_key_names_rows_and_reads_the_split_truth(app, files, tmp_path):
+    """Synthetic parts carry no key: links are row positions. The truth file that synthlink split
+    writes (one column per part, named after the part files, of row positions) is accepted.
+
+    Worked by hand: left row i is person i; right row j is person perm[j]. The split-format truth
+    holds (left=perm[j], right=j) for every j; the 40 (sex, age, region) profiles of the fixture
+    are all distinct (files['unique'] == 1, asserted), so exact linking is right on 40/40."""
+    left, right = pd.read_csv(files["left"]).drop(columns="rid"), pd.read_csv(files["right"]).drop(columns="rid")
+    t = pd.read_csv(files["truth"])
+    lpos = {k: i for i, k in enumerate(pd.read_csv(files["left"])["rid"])}
+    rpos = {k: i for i, k in enumerate(pd.read_csv(files["right"])["rid"])}
+    d = tmp_path / "s"
+    (d / "parts").mkdir(parents=True)
+    left.to_parquet(d / "parts" / "edu.parquet")
+    right.to_parquet(d / "parts" / "emp.parquet")
+    pd.DataFrame({"edu": pd.array([lpos[k] for k in t["left_key"]], dtype="Int64"),
+                  "emp": pd.array([rpos[k] for k in t["right_key"]], dtype="Int64")}).to_parquet(d / "truth.parquet")
+    out = tmp_path / "links.csv"
+    r = CliRunner().invoke(app, ["link", str(d / "parts" / "edu.parquet"), str(d / "parts" / "emp.parquet"),
+                                 "--method", "exact", "--on", "sex,age,region", "--truth", str(d / "truth.parquet"),
+                                 "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    links = pd.read_csv(out)
+    assert list(links.columns) == ["left_row", "right_row", "score"]
+    rep = json.loads((tmp_path / "links.csv.json").read_text())
+    assert files["unique"] == 1.0
+    assert rep["quality"]["true_positives"] == 40 and rep["quality"]["accuracy"] == 1.0
+    # the same links file is not replaced without --overwrite
+    r2 = CliRunner().invoke(app, ["link", str(d / "parts" / "edu.parquet"), str(d / "parts" / "emp.parquet"),
+                                  "--method", "exact", "--on", "sex", "--out", str(out)])
+    assert r2.exit_code == 2 and "--overwrite" in r2.output
+
+
+def test_link_refuses_an_identifier_as_linking_column(app, files, tmp_path):
+    # rid is a distinct text on each of 40 rows: linking on it would match on an identifier
+    r = CliRunner().invoke(app, ["link", str(files["left"]), str(files["right"]), "--method", "exact",
+                                 "--on", "sex,rid", "--out", str(tmp_path / "x.csv")])
+    assert r.exit_code == 2 and "'rid'" in r.output and "identifier" in r.output
+    assert not (tmp_path / "x.csv").exists()

@@ -28,9 +28,11 @@ def _split_duckdb(path: str | Path) -> tuple[Path, str | None]:
     return Path(s), None
 
 
-def read_table(path: str | Path, *, table: str | None = None, na_values: list[str] | None = None) -> pd.DataFrame:
+def read_table(path: str | Path, *, table: str | None = None, na_values: list[str] | None = None,
+               sep: str | None = None) -> pd.DataFrame:
     """Read a CSV, Parquet or DuckDB table (``file.duckdb::table``), chosen by the file suffix.
-    ``na_values``: extra CSV markers of a missing value (for example ``N`` in the ACS excerpts)."""
+    ``na_values``: extra CSV markers of a missing value (for example ``N`` in the ACS excerpts);
+    ``sep``: the CSV field separator (default ``,``)."""
     p, t = _split_duckdb(path)
     table = table or t
     if not p.exists():
@@ -43,7 +45,7 @@ def read_table(path: str | Path, *, table: str | None = None, na_values: list[st
             if p.stat().st_size == 0:
                 raise InputError(f"{p}: the file is empty")
             try:
-                df = pd.read_csv(p, low_memory=False, na_values=na_values)
+                df = pd.read_csv(p, low_memory=False, na_values=na_values, sep=sep if sep else ",")
             except UnicodeDecodeError as e:
                 raise InputError(f"{p}: not valid UTF-8 text ({e.reason} at byte {e.start}); "
                                  "re-encode the file as UTF-8") from None
@@ -188,6 +190,18 @@ def atomic_dir(path: str | Path, overwrite: bool = False) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def separator_hint(df: pd.DataFrame, where: str) -> None:
+    """Refuse a CSV read with the wrong separator: a header that is one column holding ``;``, a tab
+    or ``|`` (the whole line), with a message that names the option to pass."""
+    if len(df.columns) != 1:
+        return
+    name = str(df.columns[0])
+    for sep, shown in ((";", "';'"), ("\t", "$'\\t'"), ("|", "'|'")):
+        if sep in name:
+            raise InputError(f"{where}: the header is one column holding {sep!r}; the file looks "
+                             f"separated by {sep!r}: pass --sep {shown}")
 
 
 def check_can_write(path: str | Path, overwrite: bool) -> None:

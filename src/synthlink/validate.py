@@ -49,8 +49,8 @@ from synthlink.errors import InputError, SchemaError
 from synthlink.schema import Kind, Schema, check_identifier, check_not_empty
 
 __all__ = [
-    "HIGH_CARDINALITY", "LARGE_FLOAT", "MISMATCH_SHARE", "MIN_ROWS_CARDINALITY", "SAFE_INTEGER",
-    "check_parts_agree", "validate_table",
+    "HIGH_CARDINALITY", "KEY_DIGITS", "LARGE_FLOAT", "MISMATCH_SHARE", "MIN_ROWS_CARDINALITY", "SAFE_INTEGER",
+    "check_parts_agree", "identifier_like_columns", "validate_table",
 ]
 
 _log = logging.getLogger("synthlink")
@@ -303,3 +303,42 @@ def _few_integer_codes(s: pd.Series, max_codes: int = 12) -> bool:
         return False
     v = s.to_numpy(dtype="float64")
     return bool(np.all(np.isfinite(v)) and np.all(np.mod(v, 1) == 0) and s.nunique() <= max_codes)
+
+
+#: integer columns of at least this many digits, all of one width and distinct, look like codes
+KEY_DIGITS = 6
+
+
+def identifier_like_columns(df: pd.DataFrame, declared: Any = (), min_rows: int = 20) -> list[tuple[str, str]]:
+    """Columns that are, or look like, an identifier: ``(column, why)`` pairs.
+
+    A column is identifier-like when it is **declared** (``declared``: the split plan's identifier,
+    ``--identifier``) or when, on a table of at least ``min_rows`` rows, it is **unique and
+    key-shaped**: a distinct non-null value on every row and either text (not a categorical dtype;
+    the rule of :func:`synthlink.synth.cart.check_identifier_like`) or whole numbers that are all
+    of one width of at least :data:`KEY_DIGITS` digits (a 13-digit matricule read from CSV as an
+    integer) or a run of consecutive numbers (row numbers). Measured values that happen to be
+    distinct (wages, hours in float) are not key-shaped. Values are never quoted."""
+    names = {str(d) for d in ([declared] if isinstance(declared, str) else declared or ()) if d}
+    out: list[tuple[str, str]] = [(str(c), "is the declared identifier") for c in df.columns if str(c) in names]
+    if len(df) < min_rows:
+        return out
+    for c in df.columns:
+        if str(c) in names:
+            continue
+        s = df[c]
+        if s.isna().any() or isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(s.dtype) \
+                or pd.api.types.is_datetime64_any_dtype(s.dtype) or pd.api.types.is_float_dtype(s.dtype):
+            continue
+        if s.nunique() != len(s):
+            continue
+        if pd.api.types.is_integer_dtype(s.dtype):
+            v = s.to_numpy(dtype="int64")
+            width = np.char.str_len(np.abs(v).astype(str))
+            if (width.min() == width.max() and width.min() >= KEY_DIGITS) or int(v.max() - v.min()) == len(v) - 1:
+                out.append((str(c), "has a distinct whole number of one width on every row"
+                            if width.min() == width.max() and width.min() >= KEY_DIGITS
+                            else "numbers every row consecutively"))
+        elif pd.api.types.infer_dtype(s, skipna=True) in ("string", "mixed", "bytes"):
+            out.append((str(c), "has a distinct text value on every row"))
+    return out

@@ -37,7 +37,7 @@ app = typer.Typer(
 )
 
 #: verb modules, in the order they appear in --help
-VERBS = ["demo", "run", "report", "generate", "split", "synthesize", "link", "evaluate"]
+VERBS = ["demo", "run", "report", "generate", "split", "synthesize", "link", "reconstruct", "evaluate"]
 
 
 def _register_all() -> None:

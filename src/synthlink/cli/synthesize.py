@@ -1,4 +1,16 @@
-"""``synthlink synthesize PART --method NAME [--param k=v ...] --seed S --out OUT [--drop-column ID]``"""
+"""``synthlink synthesize PART --method NAME [--param k=v ...] [--seed S] --out OUT [--drop-column ID]
+[--overwrite]``
+
+A part that holds an identifier-like column (the split plan's identifier, or a column with a
+distinct text value or key-shaped number on every row) is refused until ``--drop-column`` leaves
+it out: a synthesizer would otherwise copy real identifiers into its output. A record-preserving
+method (``preserving``) takes the identifier it names in ``--param identifier=COL`` and writes a
+pseudonymised key instead.
+
+Without ``--seed``, a part of a folder written by ``synthlink split`` is sampled with the seed
+``synthlink run`` uses for it (split seed + 7919 x the part's 1-based position in the plan), so the
+stage-by-stage path gives the study's synthetic parts; elsewhere the seed is 0.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +19,16 @@ from typing import Annotated
 
 import typer
 
+from synthlink.cli._guard import (
+    PART_SEED_STEP,
+    check_output,
+    declared_identifier,
+    refuse_identifiers,
+    split_folder_of,
+    split_info,
+)
 from synthlink.cli._params import parse_params
-from synthlink.errors import ConfigError, InputError
+from synthlink.errors import ConfigError, InputError, PrivacyError
 from synthlink.io import read_table, write_table
 
 
@@ -25,6 +45,18 @@ def _methods_help() -> str:
     return "\n\n".join(lines)
 
 
+def study_seed(part: Path) -> tuple[int, str] | None:
+    """The seed ``synthlink run`` samples this part with, and why, when the part sits in a folder
+    written by ``synthlink split`` (which records its seed and the part order in split.json)."""
+    info = split_info(split_folder_of(part))
+    parts = info.get("parts") or []
+    name = Path(part).stem
+    if "seed" not in info or name not in parts:
+        return None
+    k = 1 + parts.index(name)
+    return int(info["seed"]) + PART_SEED_STEP * k, f"the study's seed for part '{name}' of a split with seed {info['seed']}"
+
+
 def register(app: typer.Typer) -> None:
     @app.command("synthesize", help="Fit a synthesizer on one part and write a synthetic part. "
                  "Methods:\n\n" + _methods_help())
@@ -33,13 +65,17 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="output table (.csv or .parquet)")],
         method: Annotated[str, typer.Option("--method", help="synthesizer name (see the list above)")] = "cart",
         param: Annotated[list[str] | None, typer.Option("--param", help="method parameter key=value (repeatable)")] = None,
-        seed: Annotated[int, typer.Option("--seed", help="seed for sampling")] = 0,
+        seed: Annotated[int | None, typer.Option("--seed", help="seed for sampling (default: the study's seed for a part written by synthlink split, else 0)")] = None,
         rows: Annotated[int | None, typer.Option("--rows", help="number of rows (default: as many as the part)")] = None,
         drop_column: Annotated[list[str] | None, typer.Option(
             "--drop-column", help="column(s) to leave out, such as the identifier (repeatable)")] = None,
+        overwrite: Annotated[bool, typer.Option("--overwrite", help="replace an existing output file")] = False,
     ) -> None:
-        from synthlink.synth import get_synthesizer
+        from synthlink.synth import get_synthesizer, synthesizer_class
 
+        check_output(out, overwrite)
+        params = parse_params(param)
+        cls = synthesizer_class(method)
         df = read_table(part)
         for c in drop_column or []:
             if c not in df.columns:
@@ -48,8 +84,19 @@ def register(app: typer.Typer) -> None:
             df = df.drop(columns=list(drop_column))
         if rows is not None and rows < 0:
             raise ConfigError(f"--rows must be zero or more, got {rows}")
-        syn = get_synthesizer(method, **parse_params(param))
+        # the one identifier a record-preserving method may take (it writes a pseudonym instead)
+        own = [str(params["identifier"])] if getattr(cls, "uses_identifier", False) and params.get("identifier") else []
+        refuse_identifiers(df, str(part), declared=[declared_identifier(part)], allowed=own)
+        how = ""
+        if seed is None:
+            got = study_seed(part)
+            seed, how = got if got is not None else (0, "")
+        syn = get_synthesizer(method, **params)
         syn.fit(df)
         fake = syn.sample(len(df) if rows is None else rows, seed=seed)
+        leaked = [c for c in own if c in fake.columns]
+        if leaked:
+            raise PrivacyError(f"synthesizer '{method}' returned the identifier column '{leaked[0]}'; nothing written")
         write_table(fake, out)
-        typer.echo(f"{method}: fitted on {len(df):,} rows x {len(df.columns)} columns, wrote {len(fake):,} rows to {out}")
+        seed_note = f" (seed {seed}: {how})" if how else f" (seed {seed})"
+        typer.echo(f"{method}: fitted on {len(df):,} rows x {len(df.columns)} columns, wrote {len(fake):,} rows to {out}{seed_note}")
