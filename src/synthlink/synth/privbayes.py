@@ -27,9 +27,10 @@ Method
        days). This is post-processing: ``sample(n, seed)``'s ``seed`` drives only it.
 
 Randomness
-    The DP noise and every mechanism draw come from OpenDP's samplers (its cryptographically
-    secure source), the random root from ``secrets``: nothing a user can set reproduces them, so
-    knowing the study's seed and every record but one does not reveal the last one.
+    The DP noise and every mechanism draw come from OpenDP's exact samplers (random bits from a
+    CTR-DRBG seeded by system entropy), the random root from ``secrets``: nothing a user can set
+    reproduces them, so knowing the study's seed and every record but one does not reveal the
+    last one.
     ``insecure_reproducible_noise=<int>`` (for tests only) draws the same distributions from a
     NumPy generator with that seed instead; it voids the guarantee and ``guarantee_`` says so
     (studies refuse it).
