@@ -5,7 +5,8 @@ SDMetrics' DCRBaselineProtection.
     python benchmarks/bench_privacy.py --quick    # small sizes
 
 1. NIST ACS Massachusetts 2019 excerpt (train; the 2018 excerpt is the control set, as the source
-   suggests), synthetic data from our CART synthesizer: singling out (multivariate, 500 attacks),
+   suggests), at 1:1 and at 4:1 train:control (the default 80/20 split), synthetic data from our
+   CART synthesizer: singling out (multivariate, 500 attacks),
    linkability (10 neighbours, demographics vs education/employment/income columns), inference
    (secret PINCP_DECILE) by us and by Anonymeter (own venv, subprocess, CSV files): risks and 95%
    intervals side by side.
@@ -124,6 +125,10 @@ def ours(train, control, syn, n, secret, aux, kinds):
     r = singling_out(train, control, syn, list(train.columns), mode="multivariate", n_attacks=n, n_cols=3,
                      max_attempts=10_000_000, kinds=kinds, seed=0)
     res["singling_out"] = {"risk": r["risk"], "ci": r["ci"], "seconds": time.perf_counter() - t0}
+    if len(train) != len(control):  # Anonymeter's rule, for comparison with its own fit
+        r = singling_out(train, control, syn, list(train.columns), mode="multivariate", n_attacks=n, n_cols=3,
+                         max_attempts=10_000_000, kinds=kinds, seed=0, control_comparison="fitted")
+        res["singling_out (fitted)"] = {"risk": r["risk"], "ci": r["ci"], "seconds": 0.0}
     t0 = time.perf_counter()
     r = linkability(train, control, syn, aux, n_attacks=n, n_neighbors=10, kinds=kinds, seed=0)
     res["linkability"] = {"risk": r["risk"], "ci": r["ci"], "seconds": time.perf_counter() - t0}
@@ -151,23 +156,25 @@ def attacks_side_by_side(train, control, label, tmp: Path, n: int = 500) -> None
     except Exception as e:
         print(f"   anonymeter unavailable: {e}")
         peer = {}
-    print(f"   {'measure':<14}{'synthlink risk (95% CI)':<30}{'anonymeter risk (95% CI)':<30}{'overlap':<9}{'ours s':>8}{'peer s':>8}{'speed-up':>9}")
-    for m in ("singling_out", "linkability", "inference"):
-        a, b = mine[m], peer.get(m)
+    print(f"   {'measure':<22}{'synthlink risk (95% CI)':<30}{'anonymeter risk (95% CI)':<30}{'overlap':<9}{'ours s':>8}{'peer s':>8}{'speed-up':>9}")
+    for m in [k for k in ("singling_out", "singling_out (fitted)", "linkability", "inference") if k in mine]:
+        a, b = mine[m], peer.get(m.split(" ")[0])
         fa = f"{a['risk']:.3f} ({a['ci'][0]:.3f}-{a['ci'][1]:.3f})"
         if b:
             fb = f"{b['risk']:.3f} ({b['ci'][0]:.3f}-{b['ci'][1]:.3f})"
             ov = "yes" if a["ci"][0] <= b["ci"][1] and b["ci"][0] <= a["ci"][1] else "NO"
-            print(f"   {m:<14}{fa:<30}{fb:<30}{ov:<9}{a['seconds']:>8.2f}{b['seconds']:>8.2f}{b['seconds'] / a['seconds']:>8.1f}x")
+            ratio = f"{b['seconds'] / a['seconds']:>8.1f}x" if a["seconds"] else f"{'-':>9}"
+            print(f"   {m:<22}{fa:<30}{fb:<30}{ov:<9}{a['seconds']:>8.2f}{b['seconds']:>8.2f}{ratio}")
         else:
-            print(f"   {m:<14}{fa:<30}{'-':<30}{'-':<9}{a['seconds']:>8.2f}")
+            print(f"   {m:<22}{fa:<30}{'-':<30}{'-':<9}{a['seconds']:>8.2f}")
     if peer and len(train) != len(control):
-        print("   note: train and control differ in size, so both tools rescale the control singling-out "
-              "successes by a fitted size model; Anonymeter 1.1.0 fits it to len(counts) (the number of "
-              "queries, a constant) instead of the number of successes, so its correction is arbitrary "
-              "when the sizes differ much. synthlink fits the successes (the 1.0 behaviour).")
+        print("   note: train and control differ in size. synthlink (default) attacks a training subsample of "
+              "the control's size (like with like); Anonymeter rescales the control successes by a fitted "
+              "size model, and 1.1.0 fits it to len(counts) (the number of queries, a constant) instead of "
+              "the number of successes. 'singling_out (fitted)' is synthlink's option with Anonymeter's "
+              "rule as in 1.0 (fitted to the successes); sum of times excludes it.")
     if peer:
-        ta = sum(mine[m]["seconds"] for m in mine)
+        ta = sum(mine[m]["seconds"] for m in peer)
         tb = sum(peer[m]["seconds"] for m in peer)
         print(f"   total: synthlink {ta:.2f} s, anonymeter {tb:.2f} s, ratio {tb / ta:.1f}x")
 
@@ -237,7 +244,15 @@ def main() -> None:
             ma19, ma18 = read_acs("ma2019.csv"), read_acs("ma2018.csv")
             if args.quick:
                 ma19, ma18 = ma19.sample(2000, random_state=0), ma18.sample(2000, random_state=0)
-            attacks_side_by_side(ma19.reset_index(drop=True), ma18.reset_index(drop=True), "NIST MA 2019 (control MA 2018)", tmp,
+            attacks_side_by_side(ma19.reset_index(drop=True), ma18.reset_index(drop=True), "NIST MA 2019 (control MA 2018), 1:1", tmp,
+                                 n=200 if args.quick else 500)
+            # 4:1 train:control, the default 80/20 split: the whole 2019 excerpt against a quarter as
+            # many 2018 records (quick: 4,000 against 1,000)
+            big = read_acs("ma2019.csv")
+            n_tr = 4000 if args.quick else len(big)
+            big = big.sample(n_tr, random_state=1).reset_index(drop=True)
+            small = read_acs("ma2018.csv").sample(n_tr // 4, random_state=1).reset_index(drop=True)
+            attacks_side_by_side(big, small, f"NIST MA 2019 (control MA 2018), 4:1 ({n_tr:,} vs {n_tr // 4:,})", tmp,
                                  n=200 if args.quick else 500)
             pool = pd.concat([read_acs(f) for f in ("ma2019.csv", "ma2018.csv", "tx2019.csv", "tx2018.csv")], ignore_index=True)
             pool = pool.sample(frac=1.0, random_state=0).reset_index(drop=True)

@@ -165,6 +165,29 @@ def test_univariate_singling_out_names_the_copied_column():
     assert sum(v["queries"] for v in r["by_column"].values()) == r["n_attacks"]
 
 
+def test_singling_out_rates_are_over_the_requested_attacks():
+    # Anonymeter (evaluators/singling_out_evaluator.py, results()) gives EvaluationResults
+    # n_attacks, the number requested. A copy of train with 10 distinct numeric x: the univariate
+    # queries are the 10 "x == v" (each value occurs once) and the two extremes "x <= 0", "x >= 9":
+    # 12 queries, each isolating one training record. Requested 50: attack rate = Wilson(12, 50).
+    train = pd.DataFrame({"x": np.arange(10.0)})
+    control = pd.DataFrame({"x": np.arange(100.0, 110.0)})
+    r = singling_out(train, control, train, ["x"], mode="univariate", n_attacks=50, seed=0, kinds={"x": "numeric"})
+    assert r["n_attacks"] == 50 and r["n_queries"] == 12
+    assert r["attack"]["n_success"] == 12 and r["attack"]["n_attacks"] == 50
+    assert r["attack"]["rate"] == pytest.approx(wilson(12, 50).value)
+    assert r["baseline"]["n_attacks"] == 50  # n_attacks random queries, as Anonymeter
+
+
+def test_inference_negative_guess_is_not_always_correct():
+    # |guess - secret| / (|guess| + 1e-12) <= 0.05: guess -10 for secret 10 -> 20 / 10 = 2 > 0.05,
+    # wrong (Anonymeter's signed denominator would give -2 <= 0.05, "correct")
+    train = pd.DataFrame({"k": ["a"] * 20, "y": [10.0] * 20})
+    syn = pd.DataFrame({"k": ["a"] * 20, "y": [-10.0] * 20})
+    r = inference(train, train, syn, "y", ["k"], n_attacks=20, kinds={"k": "categorical", "y": "numeric"})
+    assert r["attack"]["n_success"] == 0
+
+
 # -- linkability and inference ---------------------------------------------------------------------
 
 
@@ -205,12 +228,17 @@ def test_repu_and_disco_on_a_tiny_table():
     assert ident["repU"] == pytest.approx(1 / 6)
     attr = attribute_disclosure(orig, syn, ["sex", "age"], "t")
     # single-target groups in the original: (M,30) x2, (F,50), (M,60) -> DiO = 4/6
-    # also single-target in the synthetic with the same value: (M,30) -> x (2 records), (M,60) -> x (1);
-    # (F,50) is z in the original but q in the synthetic -> DiSCO = 3/6
+    # synthpop's DiSCO (R/disclosure.R, tab_DiSCO: d_tq where ps_tq = 1) needs a single target
+    # only in the synthetic key group: (M,30) -> x: 2 original x records; (M,60) -> x: 1;
+    # (F,40) -> y in the synthetic data, and 1 of the 2 original (F,40) records is y: 1;
+    # (F,50) -> q, no original q record: 0. DiSCO = (2 + 1 + 1) / 6 = 4/6.
+    # DiSDiO also needs pd_tq = 1: (F,40) has y and w in the original -> DiSDiO = 3/6
     assert attr["DiO"] == pytest.approx(4 / 6)
-    assert attr["DiSCO"] == pytest.approx(3 / 6)
+    assert attr["DiSCO"] == pytest.approx(4 / 6)
+    assert attr["DiSDiO"] == pytest.approx(3 / 6)
     full = disclosure_measures(orig, orig, syn, ["sex", "age"], ["t"])
-    assert full["repU"] == pytest.approx(1 / 6) and full["by_target"]["t"]["DiSCO"] == pytest.approx(0.5)
+    assert full["repU"] == pytest.approx(1 / 6) and full["by_target"]["t"]["DiSCO"] == pytest.approx(4 / 6)
+    assert full["DiSCO_max"] == pytest.approx(4 / 6) and full["DiSDiO_max"] == pytest.approx(3 / 6)
     assert full["repU_control"] == pytest.approx(2 / 6)  # the original itself replicates both uniques
 
 
