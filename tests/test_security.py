@@ -284,3 +284,114 @@ def test_population_matricules_are_real_looking(study):
     raw = pd.read_csv(study["tmp"] / "people.csv", dtype={"matricule": str})
     assert raw["matricule"].str.fullmatch(r"\d{13}").all()
     assert np.array_equal(raw["matricule"].to_numpy(), study["people"]["matricule"].astype(str).to_numpy())
+
+
+# -- every stage verb (issue 12): no identifier leaves through the command line ------------------------
+#
+# The demo population is written to CSV, where the 13-digit matricule reads back as an integer: the
+# shape the identifier had when `synthesize` copied it into its output (100% of identifiers) before.
+
+
+@pytest.fixture(scope="module")
+def verbs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("verbs")
+    people = population(400, seed=5)
+    people.to_csv(tmp / "people.csv", index=False)
+    r = runner.invoke(app, ["split", str(tmp / "people.csv"), "--plan", "demo", "--seed", "2", "--out", str(tmp / "split")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["split", str(tmp / "people.csv"), "--plan", "demo", "--seed", "2", "--keep-identifier",
+                            "--out", str(tmp / "real")])
+    assert r.exit_code == 0, r.output
+    return {"tmp": tmp, "ids": _ids(people), "people": people}
+
+
+def _real_ids_in(path: Path, ids: set[str]) -> int:
+    return len(set(re.findall(r"(?<!\d)\d{13}(?!\d)", file_text(path))) & ids)
+
+
+def _refused(r, *needles):
+    assert r.exit_code == 2, r.output
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    for n in needles:
+        assert n in r.stderr, r.stderr
+
+
+def test_split_writes_a_surrogate_key_not_the_identifier(verbs):
+    # decision: split does what `run` does first and replaces the identifier by a random surrogate
+    # key (same person, same key in every part); --keep-identifier keeps the real one on request
+    files = [p for p in (verbs["tmp"] / "split").rglob("*.parquet")]
+    assert len(files) == 5  # train, control, truth, 2 parts
+    assert {p.name: _real_ids_in(p, verbs["ids"]) for p in files} == {p.name: 0 for p in files}
+    part = pd.read_parquet(verbs["tmp"] / "split" / "parts" / "education.parquet")
+    assert part["matricule"].str.fullmatch(r"S\d{9}").all()
+    assert _real_ids_in(verbs["tmp"] / "real" / "train.parquet", verbs["ids"]) > 0  # the search sees them
+
+
+def test_synthesize_refuses_a_part_with_its_identifier(verbs, tmp_path):
+    # the integer matricule (13 digits on every row, all distinct) is found without any declaration
+    part = verbs["tmp"] / "real" / "parts" / "employment.parquet"
+    assert pd.api.types.is_integer_dtype(pd.read_parquet(part)["matricule"])
+    for where in (part, ):
+        out = tmp_path / "syn.parquet"
+        r = runner.invoke(app, ["synthesize", str(where), "--method", "cart", "--out", str(out)])
+        _refused(r, "'matricule'", "--drop-column matricule")
+        assert not out.exists()
+    # the same part copied out of its split folder (nothing declared): refused from its shape alone
+    alone = tmp_path / "alone.csv"
+    pd.read_parquet(part).to_csv(alone, index=False)
+    r = runner.invoke(app, ["synthesize", str(alone), "--method", "marginals", "--out", str(tmp_path / "m.csv")])
+    _refused(r, "--drop-column matricule")
+    r = runner.invoke(app, ["synthesize", str(part), "--method", "cart", "--drop-column", "matricule", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert _real_ids_in(out, verbs["ids"]) == 0 and "matricule" not in pd.read_parquet(out).columns
+
+
+def test_link_refuses_the_identifier_as_a_linking_column(verbs, tmp_path):
+    parts = verbs["tmp"] / "real" / "parts"
+    r = runner.invoke(app, ["link", str(parts / "education.parquet"), str(parts / "employment.parquet"),
+                            "--method", "exact", "--on", "sex,matricule", "--out", str(tmp_path / "l.csv")])
+    _refused(r, "'matricule'", "--method identifier")
+    assert not (tmp_path / "l.csv").exists()
+
+
+def test_reconstruct_refuses_parts_with_the_identifier(verbs, tmp_path):
+    parts = verbs["tmp"] / "real" / "parts"
+    links = tmp_path / "links.parquet"
+    r = runner.invoke(app, ["link", str(parts / "education.parquet"), str(parts / "employment.parquet"),
+                            "--method", "exact", "--on", "sex,age,nationality,canton", "--out", str(links)])
+    assert r.exit_code == 0, r.output
+    assert _real_ids_in(links, verbs["ids"]) == 0  # links are row positions
+    joint = tmp_path / "joint.parquet"
+    args = ["reconstruct", str(parts / "education.parquet"), str(parts / "employment.parquet"), "--links", str(links),
+            "--out", str(joint)]
+    _refused(runner.invoke(app, args), "--drop-column matricule")
+    assert not joint.exists()
+    r = runner.invoke(app, [*args, "--drop-column", "matricule"])
+    assert r.exit_code == 0, r.output
+    assert _real_ids_in(joint, verbs["ids"]) == 0
+
+
+def test_evaluate_refuses_a_linked_table_with_real_identifiers(verbs, tmp_path):
+    real = verbs["tmp"] / "real"
+    train = pd.read_parquet(real / "train.parquet")
+    cols = [*DEMO_PLAN["common"], *DEMO_PLAN["parts"]["education"]["columns"], *DEMO_PLAN["parts"]["employment"]["columns"]]
+    leaky = train[["matricule", *cols]].sample(frac=1, random_state=0).reset_index(drop=True)
+    leaky.to_parquet(tmp_path / "leaky.parquet")
+    renamed = leaky.rename(columns={"matricule": "person"}).iloc[:200]
+    # 10 rows twice: not unique any more, yet 200 of 210 values are distinct real identifiers (the
+    # rule of synthlink.synth.files: >= 5 hits, >= half the rows, >= 90% of hits distinct; 200/210 = 95%)
+    renamed = pd.concat([renamed, renamed.iloc[:10]], ignore_index=True)
+    renamed.to_parquet(tmp_path / "renamed.parquet")
+    base = ["evaluate", "--train", str(real / "train.parquet"), "--control", str(real / "control.parquet"),
+            "--part-columns", "education=" + ",".join(DEMO_PLAN["parts"]["education"]["columns"]),
+            "--part-columns", "employment=" + ",".join(DEMO_PLAN["parts"]["employment"]["columns"])]
+    for extra in ([], ["--identifier", "matricule"]):  # with or without declaring it
+        out = tmp_path / f"m{len(extra)}.json"
+        _refused(runner.invoke(app, [*base, *extra, "--synthetic", str(tmp_path / "leaky.parquet"), "--out", str(out)]),
+                 "'matricule'")
+        assert not out.exists()
+    # real identifiers under another name, on rows that are no longer unique: found by their values
+    out = tmp_path / "r.json"
+    _refused(runner.invoke(app, [*base, "--synthetic", str(tmp_path / "renamed.parquet"), "--out", str(out)]),
+             "'person'", "real values")
+    assert not out.exists()
