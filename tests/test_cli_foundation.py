@@ -106,3 +106,29 @@ def test_run_with_work_dir_keeps_the_cache_out_of_the_output(tmp_path):
     r = runner.invoke(app, ["run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o2"), "--work-dir",
                             str(tmp_path / "o2" / "w"), "--quiet"])
     assert r.exit_code == 2 and "inside the output folder" in r.output and not (tmp_path / "o2").exists()
+
+
+def test_split_reads_semicolons_missing_markers_and_numbers_rows(tmp_path, people, plan_dict):
+    """--sep, --na-values and --add-identifier (issue 12); without --sep a semicolon file gets a
+    message that points at the separator, not "identifier column is missing"."""
+    plan_dict = {**plan_dict, "identifier": "rid"}
+    data = tmp_path / "semi.csv"
+    p = people.drop(columns="pid").astype(object)
+    p.iloc[0, p.columns.get_loc("age")] = "N"  # a missing value written as N
+    p.to_csv(data, index=False, sep=";")
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump(plan_dict))
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["split", str(data), "--plan", str(plan), "--out", str(out), "--add-identifier", "rid"])
+    _one_line_error(r, "--sep ';'")
+    assert not out.exists()
+    r = runner.invoke(app, ["split", str(data), "--plan", str(plan), "--out", str(out), "--add-identifier", "rid",
+                            "--sep", ";", "--na-values", "N"])
+    assert r.exit_code == 0, r.output
+    train, control = pd.read_parquet(out / "train.parquet"), pd.read_parquet(out / "control.parquet")
+    both = pd.concat([train, control])
+    # N read as missing: age stays numeric with exactly one missing value
+    assert pd.api.types.is_numeric_dtype(both["age"]) and int(both["age"].isna().sum()) == 1
+    # one key per row, and (surrogate, as in synthlink run) never the row number itself
+    assert both["rid"].is_unique and len(both) == len(people)
+    assert not both["rid"].str.fullmatch(r"R\d{8}").any()
