@@ -154,6 +154,21 @@ def test_two_parts_sharing_nobody_are_not_linkable() -> None:
     assert d["record_linkage_supported"] is False
 
 
+def test_report_says_psm_fails_for_record_level_matching_on_one_population() -> None:
+    from synthlink.report import build_view
+
+    df = people(3000, seed=3)
+    with pytest.warns(UnsuitableMethodWarning):
+        links = shuffled_link(get_linker("propensity"), df, df, seed=0)
+    run = {"linker": "propensity", "status": "ok", "diagnostics": links.diagnostics, "quality": {"accuracy": 0.0}}
+    view = build_view({"seeds": [{"seed": 0, "baseline": [run], "synthetic": []}]})
+    (row,) = view["psm"]
+    assert row["supported"] is False and row["populations_differ"] is False
+    (line,) = [x for x in view["verdict"] if "Propensity" in x]
+    assert "fails for record-level matching" in line and "same population" in line
+    assert "no information about who is who" in line  # the why
+
+
 def test_tree_model_runs_and_same_seed_same_links() -> None:
     left, right = people(600, seed=1), people(600, seed=2, older=20)
     with pytest.warns(UnsuitableMethodWarning):
