@@ -12,7 +12,7 @@ reference.
 ``membership``
     distance-based membership inference AUC (:mod:`.membership`);
 ``disclosure``
-    synthpop's repU and DiSCO for declared keys and targets (:mod:`.disclosure`);
+    synthpop's repU, DiSCO and DiSDiO for declared keys and targets (:mod:`.disclosure`);
 ``key_holder``
     for record-preserving synthesis (rows tied to real records by a pseudonymised key): how much of
     a person's true values their own row gives away to whoever holds the key (:mod:`.keyholder`);
@@ -205,7 +205,8 @@ def privacy_report(
 
 def headline(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The one number per measure family that summaries and plots use: the risk for the attacks,
-    DCR and membership; repU and the largest DiSCO for disclosure."""
+    DCR and membership; repU and the largest DiSCO (synthpop's headline attribute measure; DiSDiO
+    is in the full report) for disclosure."""
     rows: dict[str, dict[str, Any]] = {}
     for m in ("singling_out", "linkability", "inference", "dcr", "membership", "key_holder"):
         r = report.get(m, {})

@@ -8,15 +8,29 @@ the synthetic data, ``N_d`` the original size:
 * ``repU  = sum(s_.q | d_.q = 1 and s_.q = 1) / N_d``: replicated uniques, records unique on the
   keys in both the original and the synthetic data (identity disclosure);
 * ``DiO   = sum(d_tq | pd_tq = 1) / N_d``: original records whose key group has one target value
-  in the original (l-diversity 1);
-* ``DiSCO = sum(d_tq | ps_tq = 1 and pd_tq = 1) / N_d``: original records whose key group has one
-  target value in the synthetic data and that value is the (only) one in the original
-  (Disclosive in Synthetic, Correct in Original; attribute disclosure).
+  in the original (l-diversity 1; synthpop's ``Dorig``);
+* ``DiSCO = sum(d_tq | ps_tq = 1) / N_d``: original records whose key group has a single target
+  value in the synthetic data and whose own target is that value (Disclosive in Synthetic,
+  Correct in Original; attribute disclosure). synthpop requires one target value in the
+  *synthetic* key group only: an original group with several target values still contributes
+  its records that carry the synthetic group's value;
+* ``DiSDiO = sum(d_tq | ps_tq = 1 and pd_tq = 1) / N_d``: the part of DiSCO where the original
+  key group also has that single value (Disclosive in Synthetic, Disclosive in Original);
+  DiSDiO <= DiSCO;
+* ``iS``, ``DiS``: original records whose key combination is in the synthetic data, and those
+  whose synthetic key group has a single target value (any value); ``Dsyn``: synthetic records in
+  single-target synthetic key groups, over ``N_s``; ``UiOiS``: original uniques whose key
+  combination appears in the synthetic data.
+
+These follow synthpop 1.9-2 ``R/disclosure.R`` (``disclosure.synds``: ``tab_iS``, ``tab_DiS``,
+``tab_DiSCO``, ``tab_DiSDiO``, ``tab_ksd1``) with its defaults (no exclusions, no
+``denom_lim`` exclusion). The headline attribute measure is DiSCO, as in synthpop.
 
 Shares in [0, 1] (synthpop prints them x100). Missing values are a level of their own
 (synthpop's defaults usekeysNA = usetargetNA = TRUE). Keys are compared exactly; a numeric target
 with more than ``max_levels`` distinct values is first cut into ``n_bins`` quantile groups of the
-original (as synthpop's ``numtocat.syn`` would be used). The same measures with the control set in
+original (as synthpop's ``numtocat.syn`` would be used; synthpop's default, ``ngroups_target =
+NULL``, would make each distinct value a level). The same measures with the control set in
 place of the synthetic data give the reference: what a fresh real sample would disclose.
 """
 
@@ -69,33 +83,44 @@ def identity_disclosure(orig: pd.DataFrame, released: pd.DataFrame, keys: Sequen
     return {
         "UiO": float((d[ko] == 1).sum() / nd),
         "UiS": float((s[ks] == 1).sum() / max(len(released), 1)),
+        "UiOiS": float(((d == 1) & (s > 0)).sum() / nd),
         "repU": float(((d == 1) & (s == 1)).sum() / nd),
     }
 
 
 def attribute_disclosure(orig: pd.DataFrame, released: pd.DataFrame, keys: Sequence[str], target: str) -> dict[str, float]:
+    """synthpop's attribute disclosure shares of ``target`` given ``keys`` (module docstring):
+    DiO, Dsyn, iS, DiS, DiSCO and DiSDiO, each in [0, 1]."""
     ko, ks = _codes([orig, released], keys)
     to, ts = _codes([orig[[target]], released[[target]]], [target])
     n_q = int(max(ko.max(initial=-1), ks.max(initial=-1)) + 1)
 
-    def single_target(k: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per key group: whether all its records share one target, and that target (-1 if not)."""
+    def single_target(k: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per key group: whether it has records, whether all of them share one target, and that
+        target (-1 if not)."""
         if len(k) == 0:
-            return np.zeros(n_q, bool), np.full(n_q, -1)
+            return np.zeros(n_q, bool), np.zeros(n_q, bool), np.full(n_q, -1)
         tmin = np.full(n_q, np.iinfo(np.int64).max)
         tmax = np.full(n_q, -1)
         np.minimum.at(tmin, k, t)
         np.maximum.at(tmax, k, t)
         present = tmax >= 0
         one = present & (tmin == tmax)
-        return one, np.where(one, tmax, -1)
+        return present, one, np.where(one, tmax, -1)
 
-    one_d, t_d = single_target(ko, to)
-    one_s, t_s = single_target(ks, ts)
-    nd = len(orig)
-    dio = one_d[ko]
-    disco = dio & one_s[ko] & (t_s[ko] == to)
-    return {"DiO": float(dio.sum() / nd), "DiSCO": float(disco.sum() / nd)}
+    _, one_d, _ = single_target(ko, to)
+    in_s, one_s, t_s = single_target(ks, ts)
+    nd, ns = len(orig), len(released)
+    dio = one_d[ko]  # pd_tq = 1 for the record's own cell
+    disco = one_s[ko] & (t_s[ko] == to)  # ps_tq = 1 for the record's own cell
+    return {
+        "DiO": float(dio.sum() / nd),
+        "Dsyn": float(one_s[ks].sum() / ns) if ns else 0.0,
+        "iS": float(in_s[ko].sum() / nd),
+        "DiS": float(one_s[ko].sum() / nd),
+        "DiSCO": float(disco.sum() / nd),
+        "DiSDiO": float((disco & dio).sum() / nd),
+    }
 
 
 def disclosure_measures(
@@ -122,27 +147,37 @@ def disclosure_measures(
         c = pd.concat([control[keys].reset_index(drop=True), tc.reset_index(drop=True)], axis=1)
         a = attribute_disclosure(o, s, keys, t)
         ref = attribute_disclosure(o, c, keys, t)
-        by_target[t] = {"DiO": a["DiO"], "DiSCO": a["DiSCO"], "DiSCO_control": ref["DiSCO"], "binned": binned}
+        by_target[t] = {**a, "DiSCO_control": ref["DiSCO"], "DiSDiO_control": ref["DiSDiO"], "binned": binned}
     # headline: the target whose DiSCO exceeds the control reference the most (a target that the
     # keys determine in any real sample, e.g. a function of a key, is then not the headline)
-    worst_name = max(by_target, key=lambda k: by_target[k]["DiSCO"] - by_target[k]["DiSCO_control"]) if by_target else None
-    worst = by_target[worst_name] if worst_name else None
+    def worst(measure: str) -> str | None:
+        if not by_target:
+            return None
+        return max(by_target, key=lambda k: by_target[k][measure] - by_target[k][f"{measure}_control"])
+
+    w_disco, w_disdio = worst("DiSCO"), worst("DiSDiO")
     return {
         "repU": ident["repU"],
         "UiO": ident["UiO"],
         "UiS": ident["UiS"],
+        "UiOiS": ident["UiOiS"],
         "repU_control": ident_ref["repU"],
-        "DiSCO_max": worst["DiSCO"] if worst else None,
-        "DiSCO_max_target": worst_name,
-        "DiSCO_max_control": worst["DiSCO_control"] if worst else None,
+        "DiSCO_max": by_target[w_disco]["DiSCO"] if w_disco else None,
+        "DiSCO_max_target": w_disco,
+        "DiSCO_max_control": by_target[w_disco]["DiSCO_control"] if w_disco else None,
+        "DiSDiO_max": by_target[w_disdio]["DiSDiO"] if w_disdio else None,
+        "DiSDiO_max_target": w_disdio,
+        "DiSDiO_max_control": by_target[w_disdio]["DiSDiO_control"] if w_disdio else None,
         "by_target": by_target,
         "keys": keys,
         "definition": (
             "repU: share of original (train) records unique on the keys in both the original and the "
-            "synthetic data; DiSCO: share of original records whose key group points to a single target "
-            "value in the synthetic data that is also the only value in the original (synthpop, Raab, "
-            "Nowok & Dibben 2024). UiO and DiO are the same for the original itself; *_control use the "
-            "control set in place of the synthetic data (a fresh real sample)."
+            "synthetic data; DiSCO: share of original records whose key group has a single target value "
+            "in the synthetic data and whose own target is that value; DiSDiO: the part of DiSCO whose "
+            "original key group also has that single value (synthpop's disclosure(), Raab, Nowok & "
+            "Dibben 2024). UiO and DiO are the same for the original itself; *_max: the target whose "
+            "measure exceeds its control reference most; *_control use the control set in place of the "
+            "synthetic data (a fresh real sample)."
         ),
         "direction": "lower is safer; compare with the _control reference",
         "range": "[0, 1] (synthpop reports x100)",
