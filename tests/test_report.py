@@ -231,3 +231,262 @@ def test_report_shows_splink_weights_em_beside_truth_escaped():
         ("All other comparisons", round(math.log2(0.5), 3), round(math.log2(0.0125), 3))]
     html = render(metrics)
     assert "Match weights per variable" in html and EVIL not in html and "&lt;script&gt;" in html
+
+
+# ---------------------------------------------------------------------------------------------
+# the report says what was measured (issue 12, part 5; issue 11, 8d)
+
+
+def _coef(term, b, se):
+    return {"term": term, "coef": b, "se": se}
+
+
+def sample_metrics(evil: str = EVIL) -> dict:
+    """A two-seed study's metrics, small and hand-made: two baseline linkers, one linked synthetic
+    table with risks, utility, one research question and cross-part pairs; a synthetic part whose
+    'wage' column singles people out; 74% of people unique on the two common variables."""
+    fits = {
+        "train": {"nobs": 1289, "rows": 1359, "coefficients": [
+            _coef("Intercept", 7.55, 0.052), _coef("C(sex)[T.M]", 0.159, 0.022), _coef("age", 0.0083, 0.00094)]},
+        "baseline": {"nobs": 1298, "rows": 1367, "ci_overlap_mean": 0.506, "coefficients": [
+            _coef("Intercept", 7.69, 0.055), _coef("C(sex)[T.M]", 0.156, 0.023), _coef("age", 0.0079, 0.0010)]},
+        "synthetic": {"nobs": 618, "rows": 644, "ci_overlap_mean": -2.7, "coefficients": [
+            _coef("Intercept", 7.97, 0.082), _coef("C(sex)[T.M]", 0.125, 0.035), _coef("age", 0.0021, 0.0011)]},
+        "control": {"nobs": 319, "rows": 332, "ci_overlap_mean": 0.525, "coefficients": [
+            _coef("Intercept", 7.50, 0.10), _coef("C(sex)[T.M]", 0.094, 0.045), _coef("age", 0.0080, 0.0019)]},
+    }
+    summary = {"assoc_diff_mean_synthetic": 0.059, "assoc_diff_mean_control": 0.056,
+               "cross_assoc_diff_mean_synthetic": 0.108, "cross_assoc_diff_mean_control": 0.048,
+               "cross_retained_mean_synthetic": -2.2, "cross_retained_mean_control": 1.016,
+               "ci_overlap_mean_synthetic": -2.7, "ci_overlap_mean_control": 0.525,
+               "s_pmse_synthetic": 3.47, "s_pmse_control": 1.26,
+               "utility_score_synthetic": 0.960, "cross_utility_score_synthetic": 0.896}
+
+    def risk(r, lo, hi):
+        return {"risk": r, "ci": [lo, hi]}
+
+    syn = {"synthesizer": "cart", "linker": f"exact{evil}", "method": "exact", "status": "ok",
+           "accounting": {"linked": 644, "n_left": 1359, "n_right": 1359},
+           "privacy": {"singling_out": risk(0.17, 0.12, 0.22), "linkability": risk(0.031, 0.0, 0.06),
+                       "inference": risk(0.034, 0.0, 0.10)},
+           "utility": {"summary": summary,
+                       "questions": [{"name": "q", "formula": f"np.log(wage) ~ age + C(sex) {evil}", "fits": fits}],
+                       "cross_part": {"pairs": [{"a": "isced", "b": f"wage{evil}", "train": 0.39, "ci": 0.13, "synthetic": 0.11}]}}}
+
+    def base(label, method, tp):
+        return {"linker": label, "method": method, "status": "ok",
+                "quality": {"accuracy": tp / 1359, "f1": tp / 1359, "precision": tp / 1359, "recall": tp / 1359,
+                            "true_positives": float(tp), "true_pairs": 1359.0, "share_unlinked_left": 0.3},
+                "accounting": {"linked": 1359, "n_left": 2187, "n_right": 1498}}
+
+    part = {"singling_out": {"risk": 0.25, "ci": [0.19, 0.31], "univariate": {"by_column": {
+        f"wage{evil}": {"queries": 297, "train_successes": 295, "control_successes": 1},
+        "hours": {"queries": 6, "train_successes": 4, "control_successes": 1}}}},
+        "linkability": risk(0.017, 0.0, 0.036), "inference": risk(0.143, 0.045, 0.241)}
+    seed0 = {"seed": 0, "true_pairs": 1359,
+             "uniqueness_bound": {"expected": 0.674, "expected_sd": 0.011, "linked_population": 0.722,
+                                  "common_all_train": 0.694, "columns": ["sex", "age"]},
+             "baseline": [base("identifier", "identifier", 1359), base("exact", "exact", 927)],
+             "synthetic": [syn], "parts_privacy": {"cart": {"employment": part}},
+             "influence": {"linker": "exact", "variables": [
+                 {"variable": "sex", "loss_when_dropped": 0.15, "accuracy_alone": 0.0, "bound_loss_when_dropped": 0.12},
+                 {"variable": "age", "loss_when_dropped": 0.60, "accuracy_alone": 0.02, "bound_loss_when_dropped": 0.62}],
+                 "singling_out": [{"k": 1, "combination": "age", "share_unique_records": 0.003},
+                                  {"k": 2, "combination": "sex + age", "share_unique_records": 0.74}]}}
+    seed1 = {**seed0, "seed": 1}
+    runs = [{"stage": "baseline", "synthesizer": "original", "linker": "exact",
+             "mean": {"accuracy": 0.6800, "f1": 0.6750}, "sd": {"accuracy": 0.0125, "f1": 0.0110}},
+            {"stage": "synthetic", "synthesizer": "cart", "linker": f"exact{evil}",
+             "mean": {"risk_singling_out": 0.1650, "utility_cross_retained_mean_synthetic": -2.1},
+             "sd": {"risk_singling_out": 0.0071, "utility_cross_retained_mean_synthetic": 0.14}}]
+    return {"name": f"sample {evil}", "config": {"name": evil}, "seeds": [seed0, seed1], "summary": {"runs": runs}}
+
+
+def _section(html: str, start: str, end: str) -> str:
+    return html[html.index(f'id="{start}"'):html.index(f'id="{end}"')]
+
+
+def test_privacy_chart_marks_sit_on_their_own_label():
+    """Each table gets one band and its three risks sit inside it. The old chart gave every label
+    one band but offset each measure by its index among all measures, so the inference mark of a
+    row sat beside the next row's label."""
+    import re
+
+    from synthlink.report import build_view
+
+    svg = str(build_view(sample_metrics())["priv_chart"])
+    labels = {m[0]: float(m[1]) for m in (re.findall(r'<text[^>]*y="([\d.]+)"[^>]*data-row="(\d+)"', svg))
+              for m in [(m[1], m[0])]}
+    marks = [(r, float(cy)) for cy, r in re.findall(r'<circle class="mark" data-row="(\d+)"[^>]*cy="([\d.]+)"', svg)
+             for r, cy in [(cy, r)]]
+    assert len(labels) == 2 and len(marks) == 6  # cart: employment*, cart × exact: J*; three risks each
+    for row, cy in marks:
+        nearest = min(labels, key=lambda r: abs(labels[r] - cy))
+        assert nearest == row and abs(labels[row] - cy) < 20, (row, cy, labels)
+
+
+def test_summary_raises_the_red_flags():
+    from synthlink.report import build_view
+
+    verdict = build_view(sample_metrics())["verdict"]
+    # 295/297 = 0.9933 -> 0.993; 1/297 = 0.0034 -> 0.003; hours (4/6 against 1/6): Wilson intervals
+    # [0.30, 0.90] and [0.03, 0.56] overlap, so six queries raise no flag
+    wage = [v for v in verdict if "wage" in v]
+    assert len(wage) == 1 and "0.993 of 297 queries" in wage[0] and "0.003" in wage[0]
+    assert not any("'hours'" in v for v in verdict)
+    # the full combination of the two common variables (k = 2): 74% unique
+    assert any("74% of the people are unique on the common variables (sex + age)" in v for v in verdict)
+    assert verdict[0].startswith("Red flag")
+
+
+def test_no_composite_utility_score_but_the_defined_measures():
+    """0.896 in the summary and 0.960 in the table were two different scores under one name; the
+    report now leads with retained beyond the design (-2.2 here) and shows no 'utility score'."""
+    from synthlink.report import build_view, render
+
+    m = sample_metrics()
+    html = render(m)
+    assert "utility score" not in html.lower()
+    assert "0.896" not in html and "0.960" not in html
+    line = next(v for v in build_view(m)["verdict"] if "beyond the design" in v)
+    assert "-2.200" in line and "1.016" in line
+
+
+def test_s_pmse_retained_and_ci_overlap_are_defined_where_they_appear():
+    from synthlink.report import render
+
+    html = render(sample_metrics())
+    for start, end in (("synthetic", "utility"), ("utility", "privacy")):
+        part = _section(html, start, end)
+        assert "S_pMSE</b>" in part or "<dt>S_pMSE</dt>" in part
+        assert "divided by its expectation when both come from one distribution" in part
+        assert "(assoc(J*) - assoc(CI join)) / (assoc(train) - assoc(CI join))" in part
+        assert "-2.2: the gap to train is 3.2 times the gap the design leaves" in part
+    util = _section(html, "utility", "privacy")
+    assert "below 0 = apart (e.g. -2.7: the gap is 2.7 times the harmonic mean of the two lengths)" in util
+
+
+def test_every_fit_shows_its_number_of_observations():
+    from synthlink.report import render
+
+    util = _section(render(sample_metrics()), "utility", "privacy")
+    for text in ("train 1,289 of 1,359 rows", "original split, linked 1,298 of 1,367 rows",
+                 "J* (synthetic, linked) 618 of 644 rows", "control (fresh real) 319 of 332 rows",
+                 "train, n = 1,289", "J* (synthetic, linked), n = 618", "control (fresh real), n = 319"):
+        assert text in util, text
+
+
+def test_linkage_accuracy_has_a_wilson_interval():
+    """927 of 1,359 true pairs: Wilson 95% (z = 1.95996, z^2 = 3.84146): centre (927 + 1.92073) /
+    1362.84146 = 0.68161; half-width 1.95996 / 1362.84146 * sqrt(927 * 432 / 1359 + 0.96036)
+    = 0.0014381 * 17.1941 = 0.02473; so [0.657, 0.706]. 1,359 of 1,359: [0.997, 1.000]."""
+    from synthlink.report import build_view, render
+
+    m = sample_metrics()
+    html = render(m)
+    assert "0.682 <span class=\"muted\">[0.657, 0.706]</span>" in html
+    assert "1.000 <span class=\"muted\">[0.997, 1.000]</span>" in html
+    line = next(v for v in build_view(m)["verdict"] if "best method without the identifier" in v)
+    assert "68.2% [95% interval 65.7%, 70.6%; n = 1,359 true pairs]" in line
+
+
+def _ticks(svg: str) -> list[list[float]]:
+    import re
+
+    out = []
+    for part in svg.split("<svg")[1:]:
+        for cls in ("tick", "ytick"):
+            vals = [float(t.replace(",", "")) for t in re.findall(rf'class="cv {cls}">([^<]+)<', part)]
+            if vals:
+                out.append(vals)
+    return out
+
+
+def test_every_chart_has_axis_titles_and_round_ticks():
+    import math as m_
+
+    from synthlink.report import render
+
+    html = render(sample_metrics())
+    svgs = html.split('<svg class="chart"')[1:]
+    assert len(svgs) >= 8  # linkage, influence, singling out, privacy-utility, privacy, cross-part, 2 coefficients
+    for svg in svgs:
+        assert 'class="cl axis-title"' in svg
+    for ticks in _ticks(html):
+        assert len(ticks) >= 3
+        steps = {round(b - a, 10) for a, b in zip(ticks, ticks[1:], strict=False)}
+        assert len(steps) == 1, ticks
+        for st in steps:
+            mant = st / 10 ** m_.floor(m_.log10(st))
+            assert round(mant, 6) in (1.0, 2.0, 2.5, 5.0), (st, ticks)
+        assert all(abs(t / min(steps) - round(t / min(steps))) < 1e-6 for t in ticks)
+
+
+def test_nice_ticks_by_hand():
+    from synthlink.report.charts import nice_ticks
+
+    # -0.031..0.648 in at most 8 steps: 0.1 gives -0.1..0.7 (8 intervals)
+    assert nice_ticks(-0.031, 0.648) == [-0.1, 0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
+    # 0..1: 0.1 needs 10 intervals, 0.2 needs 5
+    assert nice_ticks(0.0, 1.0) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    # 0.0079..0.0095: 0.0002 needs floor(39.5) = 39 .. ceil(47.5) = 48, 9 intervals; 0.00025 needs
+    # floor(31.6) = 31 .. 38, 7 intervals: 0.00775 .. 0.0095
+    assert nice_ticks(0.0079, 0.0095) == [0.00775, 0.008, 0.00825, 0.0085, 0.00875, 0.009, 0.00925, 0.0095]
+
+
+def test_each_coefficient_gets_its_own_axis():
+    """age (0.0083, se 0.00094) beside C(sex) (0.159): on one shared axis from about -0.01 to 0.21
+    age's interval (width 2 x 1.96 x 0.00094 = 0.0037) was 0.0037 / 0.22 = 2% of the axis. In its own
+    panel (0 to 0.012 for the four fits) it is about a third."""
+    import re
+
+    from synthlink.report import build_view
+
+    q = build_view(sample_metrics())["q_charts"][0]
+    svg = str(q["svg"])
+    panels = svg.split("<svg")[1:]
+    assert len(panels) == 2  # C(sex)[T.M] and age; the intercept is left out
+    age = next(p for p in panels if ">age</text>" in p)
+    lines = [(float(a), float(b)) for a, b in re.findall(r'<line class="mark" data-row="0" x1="([\d.]+)" x2="([\d.]+)"', age)]
+    assert lines and lines[0][1] - lines[0][0] > 0.25 * 230
+
+
+def test_report_says_which_seed_and_shows_the_spread_over_seeds():
+    from synthlink.report import render
+
+    html = render(sample_metrics())
+    assert "every figure, chart and table below is from seed 0" in html and "the first of the 2 seeds" in html
+    seeds = html[html.index('id="seeds"'):html.index('id="definitions"')]
+    # accuracy 0.680 +/- 0.0125 over the two seeds; singling out 0.165 +/- 0.0071
+    assert "0.680 <span class=\"muted\">± 0.013</span>" in seeds  # 0.0125 (binary 0.012500000000000000694) rounds up
+    assert "0.165 <span class=\"muted\">± 0.007</span>" in seeds
+    assert "Every number above comes from this configuration and these seeds" not in html
+
+
+def test_new_sections_escape_what_the_report_did_not_write():
+    from synthlink.report import render
+
+    html = render(sample_metrics())
+    assert "<script" not in html.lower()
+    assert html.count("&lt;script&gt;") >= 6  # name, linker, formula, column, pair, seeds table
+
+
+def test_splink_log_lines_stay_out_of_the_console_unless_verbose(tmp_path):
+    """What SplinkLinker(log_level=WARNING) does (splink_logging.enable), then the warning Splink's EM
+    sampling logs; through the CLI's logging setup, with and without --verbose."""
+    import sys
+
+    script = (
+        "import logging, sys\n"
+        "from synthlink import cli\n"
+        "try:\n    cli.main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "from splink.internals.splink_logging import enable\n"
+        "enable(logging.WARNING)\n"
+        "logging.getLogger('splink.internals.em_sampling').warning("
+        "'[EM sampling] Probe returned zero blocked pairs; skipping sampling')\n"
+    )
+    quiet = subprocess.run([sys.executable, "-c", script, "link", "--help"], capture_output=True, text=True, timeout=120)
+    loud = subprocess.run([sys.executable, "-c", script, "--verbose", "link", "--help"], capture_output=True, text=True, timeout=120)
+    assert "Usage" in quiet.stdout
+    assert "Probe returned zero blocked pairs" not in quiet.stderr + quiet.stdout
+    assert "Probe returned zero blocked pairs" in loud.stderr

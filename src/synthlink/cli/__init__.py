@@ -60,7 +60,7 @@ def fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-def _setup_logging() -> None:
+def _setup_logging(verbose: bool = False) -> None:
     import logging
 
     log = logging.getLogger("synthlink")
@@ -68,8 +68,26 @@ def _setup_logging() -> None:
         h = logging.StreamHandler()
         h.setFormatter(logging.Formatter("synthlink: %(levelname)s: %(message)s"))
         log.addHandler(h)
-        log.setLevel(logging.WARNING)
         log.propagate = False
+    log.setLevel(logging.INFO if verbose else logging.WARNING)
+    # Splink's own log lines ("[EM sampling] Probe returned zero blocked pairs ...") are internal
+    # detail: out of the console unless --verbose. A handler of ours on the "splink" logger also
+    # keeps Splink from adding its own (it adds one only where the logger has none).
+    sp = logging.getLogger("splink")
+    for old in [h for h in sp.handlers if getattr(h, "_synthlink", False)]:
+        sp.removeHandler(old)
+    h = logging.StreamHandler()
+    h.setFormatter(logging.Formatter("splink: %(levelname)s: %(message)s"))
+    h.setLevel(logging.INFO if verbose else logging.CRITICAL + 1)
+    h._synthlink = True  # type: ignore[attr-defined]
+    sp.addHandler(h)
+    sp.propagate = False
+
+
+@app.callback()
+def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="also show log lines of synthlink and of the libraries it drives (Splink)")) -> None:
+    """Split, synthesize, link, reconstruct and evaluate."""
+    _setup_logging(verbose)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from synthlink.evaluate.privacy import HEADLINE_RISKS
+from synthlink.evaluate.privacy.stats import wilson
 from synthlink.io import write_text
 from synthlink.report import charts
 from synthlink.report.glossary import GLOSSARY
@@ -80,29 +81,78 @@ def _max_risk(priv: Any) -> float | None:
     return max(vals) if vals else None
 
 
-def _utility_score(util: Any, key: str = "cross_utility_score_synthetic") -> float | None:
-    """A headline utility number of a utility report's summary: by default the cross-part score
-    (1 - mean absolute difference in association over pairs of variables held by different
-    institutions: what linkage must preserve)."""
-    s = _get(util, "summary")
-    if isinstance(s, dict):
-        for k in (key, "utility_score_synthetic", "score"):
-            if _num(s.get(k)) is not None:
-                return _num(s.get(k))
-    return None
+def _retained(util: Any, who: str = "synthetic") -> float | None:
+    """The utility figure the report leads with: the share of the cross-part association beyond
+    conditional independence that J* keeps (``cross_retained_mean``; 1 = all of it, as the real
+    data; 0 = no more than a join on the common variables; below 0 = less). No composite "utility
+    score": 1 - mean association difference barely separates methods (a marginals synthesizer that
+    destroys every relationship scored 0.87 beside CART's 0.89), and two such scores under one name
+    read as contradictory numbers."""
+    return _num(_get(util, "summary", f"cross_retained_mean_{who}"))
+
+
+def _accuracy_ci(b: dict[str, Any]) -> tuple[float | None, float | None, int | None]:
+    """Wilson 95% interval of one-to-one accuracy, the share of the n true pairs linked correctly
+    (each true pair one trial)."""
+    q = b.get("quality") or {}
+    a, n = _num(q.get("accuracy")), _num(q.get("true_pairs"))
+    if a is None or not n:
+        return None, None, None
+    k = _num(q.get("true_positives"))
+    r = wilson(k if k is not None else a * n, int(n))
+    lo, hi = r.ci()
+    return lo, hi, int(n)
+
+
+#: headline figures shown with their mean and spread over seeds (keys of the runs table)
+_SEED_KEYS = (("accuracy", "accuracy"), ("f1", "F1"), ("risk_singling_out", "singling out"),
+              ("risk_linkability", "linkability"), ("risk_inference", "inference"),
+              ("risk_key_holder", "key holder"), ("utility_cross_retained_mean_synthetic", "retained beyond the design"),
+              ("utility_s_pmse_synthetic", "S_pMSE"), ("utility_ci_overlap_mean_synthetic", "CI overlap"))
+
+
+def _seed_rows(metrics: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Mean and standard deviation over all seeds of each run's headline figures (the study's runs
+    table, metrics['summary']['runs'])."""
+    runs = _get(metrics, "summary", "runs") or []
+    keys = [(k, lab) for k, lab in _SEED_KEYS if any(_num((r.get("mean") or {}).get(k)) is not None for r in runs)]
+    out = []
+    for r in runs:
+        mean, sd = r.get("mean") or {}, r.get("sd") or {}
+        if not any(_num(mean.get(k)) is not None for k, _ in keys):
+            continue
+        label = (f"original split: {r.get('linker', '')}" if r.get("stage") == "baseline"
+                 else f"{r.get('synthesizer', '')} × {r.get('linker', '')}")
+        out.append({"label": label,
+                    "cells": [(_num(mean.get(k)), _num(sd.get(k))) for k, _ in keys]})
+    return [lab for _, lab in keys], out
+
+
+#: the fits of a research question, in the order the report shows them
+_FIT_SOURCES = (("train", "train"), ("baseline", "original split, linked"), ("synthetic", "J* (synthetic, linked)"),
+                ("control", "control (fresh real)"))
+
+
+def _fit_label(fits: dict[str, Any], src: str, label: str) -> str:
+    """A fit's label with the number of observations behind it (the rows the model used)."""
+    f = fits.get(src) or {}
+    nobs = _num(f.get("nobs"))
+    if nobs is None:
+        return label
+    return f"{label}, n = {int(nobs):,}"
 
 
 def _question_rows(q: dict[str, Any]) -> list[tuple[str, float | None, float | None, float | None, str]]:
-    """Coefficient intervals (estimate +/- 1.96 se) from train, the baseline link and J*."""
+    """Coefficient intervals (estimate +/- 1.96 se) from train, the baseline link, J* and control,
+    each labelled with the number of observations of its fit."""
     rows: list[tuple[str, float | None, float | None, float | None, str]] = []
     fits = q.get("fits") or {}
     train = {c["term"]: c for c in _get(fits, "train", "coefficients") or []}
-    others = {src: {c["term"]: c for c in _get(fits, src, "coefficients") or []} for src in ("baseline", "synthetic")}
+    others = {src: {c["term"]: c for c in _get(fits, src, "coefficients") or []} for src, _ in _FIT_SOURCES}
     for term in train:
         if term == "Intercept":
             continue
-        for label, coefs in (("train", train), ("original split, linked", others["baseline"]),
-                             ("synthetic, linked (J*)", others["synthetic"])):
+        for label, coefs in ((_fit_label(fits, src, lab), others[src]) for src, lab in _FIT_SOURCES):
             e = coefs.get(term)
             if not e:
                 continue
@@ -132,8 +182,13 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
     labels = [b["linker"] for b in baseline]
     acc = [_num(_get(b, "quality", "accuracy")) for b in baseline]
     f1 = [_num(_get(b, "quality", "f1")) for b in baseline]
-    linkage_chart = charts.hbar(labels, acc, ref=bound, ref_label="expected bound", xmax=1.0,
-                                title="One-to-one accuracy on the original split") if baseline else ""
+    acc_ci = {b["linker"]: _accuracy_ci(b) for b in baseline}
+    n_pairs = next((c[2] for c in acc_ci.values() if c[2]), None)
+    linkage_chart = charts.hbar(labels, acc, lo=[acc_ci[lab][0] for lab in labels], hi=[acc_ci[lab][1] for lab in labels],
+                                ref=bound, ref_label="expected bound", xmax=1.0,
+                                title="One-to-one accuracy on the original split, with 95% interval",
+                                xlabel="share of the true pairs linked correctly"
+                                + (f" (n = {n_pairs:,} true pairs)" if n_pairs else "")) if baseline else ""
 
     # propensity diagnostic
     psm = []
@@ -167,7 +222,8 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
                  for k, lab in (("loss_when_dropped", "accuracy lost when dropped"),
                                 ("accuracy_alone", "accuracy with this variable alone"),
                                 ("bound_loss_when_dropped", "uniqueness bound lost when dropped"))],
-                title=f"Influence of each common variable ({infl.get('linker', 'exact')} linkage, original split)")
+                title=f"Influence of each common variable ({infl.get('linker', 'exact')} linkage, original split)",
+                xlabel="share of the true pairs (accuracy, or uniqueness bound)")
     # Splink's match weights per variable (the baseline probabilistic run): EM beside m from the truth
     weight_rows: list[dict[str, Any]] = []
     weight_chart = ""
@@ -195,7 +251,8 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
                 points_w.append((str(var), _num(levels_tr[0].get("weight")), None, None, "agreement weight, m from the truth"))
         if points_w:
             weight_chart = charts.intervals(points_w, title=f"Splink's match weight of agreement per variable "
-                                            f"({prob['linker']}, original split; bits)")
+                                            f"({prob['linker']}, original split)",
+                                            xlabel="match weight of exact agreement, bits: log2(m / u)")
     so_rows = infl.get("singling_out") if isinstance(infl.get("singling_out"), list) else []
     so_chart = ""
     if so_rows:
@@ -207,18 +264,19 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
                 by_k[k] = max(by_k.get(k, 0.0), v)
         if by_k:
             so_chart = charts.hbar([f"{k} variable(s)" for k in sorted(by_k)], [by_k[k] for k in sorted(by_k)], xmax=1.0,
-                                   title="Highest share of people singled out, by combination size")
+                                   title="Highest share of people singled out, by combination size",
+                                   xlabel="share of the people unique on the combination")
         so_rows = sorted(so_rows, key=lambda r: -(_num(r.get("share_unique_records")) or 0))[:10]
 
     # privacy-utility points
     points = []
     for s in synthetic:
-        u = _utility_score(s.get("utility"))
+        u = _retained(s.get("utility"))
         r = _max_risk(s.get("privacy"))
         if u is not None and r is not None:
             points.append((f"{s['synthesizer']} × {s['linker']}", r, u, s["synthesizer"]))
-    pu_chart = charts.scatter(points, xlabel="highest privacy risk of J*, key holder included (lower is better)",
-                              ylabel="cross-part utility of J* (higher is better)") if points else ""
+    pu_chart = charts.scatter(points, xlabel="highest privacy risk of J*, key holder included (lower is safer)",
+                              ylabel="retained beyond the design (higher is better)") if points else ""
 
     # privacy intervals per table (parts and J*)
     priv_rows: list[tuple[str, float | None, float | None, float | None, str]] = []
@@ -227,13 +285,14 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
             for measure in HEADLINE_RISKS:
                 r, lo, hi = _risk(priv, measure)
                 if r is not None:
-                    priv_rows.append((f"{syn}: {pname}* {measure.replace('_', ' ')}", r, lo, hi, measure))
+                    priv_rows.append((f"{syn}: {pname}*", r, lo, hi, measure.replace("_", " ")))
     for s in synthetic:
         for measure in HEADLINE_RISKS:
             r, lo, hi = _risk(s.get("privacy"), measure)
             if r is not None:
-                priv_rows.append((f"{s['synthesizer']} × {s['linker']}: J* {measure.replace('_', ' ')}", r, lo, hi, measure))
-    priv_chart = charts.intervals(priv_rows, title="Risk with 95% interval (0 = no more than the control set)") if priv_rows else ""
+                priv_rows.append((f"{s['synthesizer']} × {s['linker']}: J*", r, lo, hi, measure.replace("_", " ")))
+    priv_chart = charts.intervals(priv_rows, title="Privacy risk of each synthetic table, with 95% interval",
+                                  xlabel="risk: excess success over the control set (0 = none, 1 = every attack)") if priv_rows else ""
     # which columns of each synthetic part single real people out on their own (univariate queries)
     so_columns: list[dict[str, Any]] = []
     for syn, parts in (first.get("parts_privacy") or {}).items():
@@ -256,7 +315,9 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
             rows = _question_rows(q)
             if rows:
                 q_charts.append({"title": f"{s['synthesizer']} × {s['linker']}: {q.get('formula', '')}",
-                                 "svg": Markup(charts.intervals(rows)),
+                                 "svg": Markup(charts.coef_panels(rows)),
+                                 "nobs": [(lab, _num(_get(q, "fits", src, "nobs")), _num(_get(q, "fits", src, "rows")))
+                                          for src, lab in _FIT_SOURCES if isinstance(_get(q, "fits", src), dict)],
                                  "overlap": _get(q, "fits", "synthetic", "ci_overlap_mean"),
                                  "overlap_baseline": _get(q, "fits", "baseline", "ci_overlap_mean"),
                                  "overlap_control": _get(q, "fits", "control", "ci_overlap_mean")})
@@ -265,7 +326,8 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
     # cross-part relationships of the best-utility combination: train, what the design allows, J*
     cross_rows: list[dict[str, Any]] = []
     cross_chart = ""
-    best = max(synthetic, key=lambda s: _utility_score(s.get("utility")) or -1) if synthetic else None
+    with_retained = [s for s in synthetic if _retained(s.get("utility")) is not None]
+    best = max(with_retained, key=lambda s: _retained(s.get("utility")) or 0.0) if with_retained else None
     if best is not None:
         pairs = [p for p in (_get(best, "utility", "cross_part", "pairs") or []) if p.get("primary", True)]
         pairs = sorted(pairs, key=lambda p: -(_num(p.get("train")) or 0))[:12]
@@ -276,18 +338,26 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
             rows.append((lab, _num(p.get("ci")), None, None, "design limit (conditional independence)"))
             rows.append((lab, _num(p.get("synthetic")), None, None, f"J* ({best['synthesizer']} × {best['linker']})"))
             cross_rows.append(p)
-        cross_chart = charts.intervals(rows, title="Association of cross-part pairs") if rows else ""
+        cross_chart = charts.intervals(rows, title="Association of cross-part pairs",
+                                       xlabel="association (Spearman, Cramér's V or eta; 0 = none)") if rows else ""
 
     # utility table: headline numbers with the control reference
     util_rows = []
     for s in synthetic:
         summ = _get(s, "utility", "summary") or {}
         util_rows.append({"label": f"{s['synthesizer']} × {s['linker']}", **{k: summ.get(k) for k in (
-            "utility_score_synthetic", "utility_score_control", "cross_utility_score_synthetic",
-            "cross_utility_score_control", "cross_retained_mean_synthetic", "s_pmse_synthetic",
+            "assoc_diff_mean_synthetic", "assoc_diff_mean_control", "cross_assoc_diff_mean_synthetic",
+            "cross_assoc_diff_mean_control", "cross_retained_mean_synthetic", "cross_retained_mean_control",
+            "ci_overlap_mean_synthetic", "ci_overlap_mean_control", "s_pmse_synthetic",
             "s_pmse_control", "ml_r2_synthetic", "ml_r2_train", "ml_accuracy_synthetic", "ml_accuracy_train")}})
 
-    verdict = _verdict(first, baseline, synthetic, bound, psm, bound_sd)
+    # the share of people unique on all the common variables together (the full combination)
+    common = _get(first, "uniqueness_bound", "columns") or []
+    full = [r for r in (infl.get("singling_out") or []) if isinstance(r, dict) and int(r.get("k", 0) or 0) == len(common)]
+    unique_common = max((_num(r.get("share_unique_records")) or 0.0 for r in full), default=None) if full and common else None
+    seed_cols, seed_rows = _seed_rows(metrics)
+    verdict = _verdict(first, baseline, synthetic, bound, psm, bound_sd, so_columns=so_columns,
+                       unique_common=unique_common, common=common)
     return {
         "name": metrics.get("name", "study"),
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -296,6 +366,11 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
         "config_json": json.dumps(cfg, indent=2, default=str),
         "first": first,
         "seeds": [s.get("seed") for s in seeds],
+        "shown_seed": first.get("seed"),
+        "seed_cols": seed_cols,
+        "seed_rows": seed_rows,
+        "acc_ci": acc_ci,
+        "unique_common": unique_common,
         "bound": bound,
         "bound_sd": bound_sd,
         "bound_all": _num(_get(first, "uniqueness_bound", "common_all_train")),
@@ -328,21 +403,41 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
         "timings": metrics.get("timings_seconds") or {},
         "total_seconds": metrics.get("total_seconds"),
         "glossary": GLOSSARY,
-        "utility_score": _utility_score,
+        "retained": _retained,
         "max_risk": _max_risk,
         "risk": _risk,
     }
 
 
-def _verdict(first: dict[str, Any], baseline: list[dict[str, Any]], synthetic: list[dict[str, Any]], bound: float | None, psm: list[dict[str, Any]], bound_sd: float | None = None) -> list[str]:
+def _verdict(first: dict[str, Any], baseline: list[dict[str, Any]], synthetic: list[dict[str, Any]], bound: float | None,
+             psm: list[dict[str, Any]], bound_sd: float | None = None, *, so_columns: list[dict[str, Any]] | None = None,
+             unique_common: float | None = None, common: list[str] | None = None) -> list[str]:
     lines = []
+    # red flags first: what a reader must not miss
+    for c in so_columns or []:
+        # flagged when the two Wilson 95% intervals are apart: a few queries prove nothing
+        q = int(c["queries"])
+        if wilson(c["train"] * q, q).ci()[0] > wilson(c["control"] * q, q).ci()[1]:
+            lines.append(
+                f"Red flag: in {c['table']}, the column '{c['column']}' on its own isolates a real person of the "
+                f"training data in {c['train']:.3f} of {c['queries']:,} queries, against {c['control']:.3f} for people the "
+                "synthesizer never saw: it gives away real values (smooth or coarsen it before release)."
+            )
+    if unique_common is not None and common:
+        lines.append(
+            f"Red flag: {unique_common:.0%} of the people are unique on the common variables "
+            f"({' + '.join(str(c) for c in common)}): whoever knows these of a person singles them out in each "
+            "real part. The same variables are what every linker uses."
+        )
     nonid = [b for b in baseline if b.get("method") != "identifier"]
     if nonid and bound is not None:
         best = max(nonid, key=lambda b: _num(_get(b, "quality", "accuracy")) or 0)
         a = _num(_get(best, "quality", "accuracy")) or 0.0
+        lo, hi, n = _accuracy_ci(best)
+        ci = f" [95% interval {lo:.1%}, {hi:.1%}; n = {n:,} true pairs]" if lo is not None and hi is not None and n else ""
         lines.append(
             f"On the original split, the best method without the identifier ({best['linker']}) links "
-            f"{a:.1%} of people correctly; the best any method using only the common variables can expect "
+            f"{a:.1%}{ci} of people correctly; the best any method using only the common variables can expect "
             f"here is {bound:.1%}, so it reaches {a / bound:.0%} of that bound."
             if bound else f"Best method without the identifier: {best['linker']}, accuracy {a:.1%}."
         )
@@ -393,13 +488,17 @@ def _verdict(first: dict[str, Any], baseline: list[dict[str, Any]], synthetic: l
             "belong to nobody and carry no such risk."
         )
     if synthetic:
-        scored = [(s, _utility_score(s.get("utility")), _max_risk(s.get("privacy"))) for s in synthetic]
+        scored = [(s, _retained(s.get("utility")), _max_risk(s.get("privacy"))) for s in synthetic]
         with_u = [x for x in scored if x[1] is not None]
         if with_u:
-            s, u, r = max(with_u, key=lambda x: x[1] or 0)
+            s, u, r = max(with_u, key=lambda x: x[1] or 0.0)
+            ctl = _retained(s.get("utility"), "control")
             lines.append(
-                f"Highest utility on synthetic parts: {s['synthesizer']} × {s['linker']} (utility score {_f(u)}"
-                + (f", highest privacy risk {_f(r)})." if r is not None else ").")
+                f"Most cross-part association kept on synthetic parts: {s['synthesizer']} × {s['linker']} retains "
+                f"{_f(u)} of the association beyond the design (1 = all, as the real data; 0 = no more than a join "
+                "on the common variables"
+                + (f"; fresh real records {_f(ctl)}" if ctl is not None else "") + ")"
+                + (f", highest privacy risk {_f(r)}." if r is not None else ".")
             )
     return lines
 

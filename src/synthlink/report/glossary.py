@@ -31,12 +31,32 @@ GLOSSARY: dict[str, str] = {
     "same risk formula. n/a: the rows belong to nobody (fully synthetic).",
     "dcr": "Distance to closest record: distance from each synthetic row to its nearest training row, "
     "compared with the distance to the nearest control row.",
-    "utility score": "The headline utility number of a linked synthetic table (see the utility "
-    "section for its definition). Higher is better.",
-    "ci overlap": "Confidence-interval overlap of a coefficient estimated on the synthetic table and on "
-    "the training data, each interval with its own standard error (Karr et al. 2006): 1 = identical "
-    "intervals, 0 or below = no overlap. synthpop's compare.fit by default gives the synthetic "
-    "estimate the training standard error instead (reported as ci_overlap_orig_se).",
+    "accuracy interval": "95% Wilson score interval of one-to-one accuracy, counting each of the n true "
+    "pairs as one trial (linked correctly or not): the sampling uncertainty of the share.",
+    "association difference": "Mean absolute difference between the association of a pair of columns in "
+    "the compared table and in train (Spearman for two numeric columns, Cramér's V for two categorical, "
+    "the correlation ratio eta for one of each), averaged over all pairs, or over cross-part pairs only. "
+    "0 = the same associations; lower is better.",
+    "retained beyond the design": "Share of the cross-part association beyond conditional independence "
+    "that the table keeps, averaged over cross-part pairs whose train association differs from the "
+    "conditional-independence join's by at least 0.02: (assoc(J*) - assoc(CI join)) / (assoc(train) - "
+    "assoc(CI join)). 1 = all of it, as in the real data; 0 = no more than a join on the common variables "
+    "gives; below 0 = further from train than that join (e.g. -2.2: the gap to train is 3.2 times the gap "
+    "the design leaves). Fresh real records (control) score about 1.",
+    "s_pmse": "Standardised propensity mean squared error (synthpop utility.gen): a classifier is trained to "
+    "tell the compared rows from train rows; pMSE = mean of (p_i - c)^2 over the stacked rows (p_i the "
+    "predicted probability that row i is a compared row, c their share), divided by its expectation when "
+    "both come from one distribution. About 1 = indistinguishable (fresh real records score near 1); "
+    "larger = easier to tell apart; lower is better.",
+    "ci overlap": "Confidence-interval overlap of a coefficient estimated on the compared table and on the "
+    "training data, each interval from its own fit's standard error (Karr et al. 2006; synthpop's "
+    "compare.fit by default gives the compared estimate train's standard error instead, reported as "
+    "ci_overlap_orig_se): 0.5 x (overlap / length of train's "
+    "interval + overlap / length of the compared interval), where a negative overlap is the gap between "
+    "intervals that do not meet. 1 = identical intervals, 0 = touching, below 0 = apart (e.g. -2.7: the gap "
+    "is 2.7 times the harmonic mean of the two lengths). Averaged over a question's coefficients, intercept included.",
+    "observations": "n of a fit: the rows the regression used (rows with a missing value in a term are "
+    "dropped), out of the rows of its table.",
     "cross-part pair": "A pair of variables held by different institutions: only linkage can bring "
     "them together, so their association is what linkage must preserve.",
     "conditional independence": "What a join that uses only the common variables can give: the two "
