@@ -85,7 +85,8 @@ class _Axis:
     """A linear x axis from round ticks, drawn under the plot area with a title."""
 
     def __init__(self, lo: float, hi: float, left: float, width: float) -> None:
-        self.ticks = nice_ticks(lo, hi)
+        # at least 50 px between ticks, so tick labels never run into each other
+        self.ticks = nice_ticks(lo, hi, max(3, int(width // 50)))
         self.step = self.ticks[1] - self.ticks[0] if len(self.ticks) > 1 else 1.0
         self.lo, self.hi = self.ticks[0], self.ticks[-1]
         self.left, self.width = left, width
@@ -324,5 +325,5 @@ def coef_panels(
         sub = [(r[4], r[1], r[2], r[3], r[4]) for r in rows if r[0] == term]
         # keep each source's colour the same in every panel
         ordered = sorted(sub, key=lambda r: sources.index(r[4]))
-        panels.append(intervals(ordered, title=term, xlabel=xlabel, legend=False, color_order=sources, plot_w=230))
+        panels.append(intervals(ordered, title=term, xlabel=xlabel, legend=False, color_order=sources, plot_w=200))
     return '<div class="panels">' + "".join(panels) + "</div>" if panels else ""
