@@ -60,7 +60,8 @@ What the guarantee covers
     declaration has a null bin (only when nulls are observed). ``guarantee_`` (a dict on the
     fitted object) lists exactly which: ``{"epsilon", "delta", "neighbouring", "noise",
     "reproducible_noise", "covers": [...], "not_covered": [...], "assumed_public": [...]}``; an
-    empty ``not_covered`` means the whole output is epsilon-DP. Refusals (an identifier-like
+    empty ``not_covered`` means the whole output is epsilon-DP. ``guarantee(data)`` gives the same
+    statement without fitting (it reads the declarations and dtypes only, never the rows). Refusals (an identifier-like
     column, a value outside declared categories, a null where none is declared) depend on the
     data too: they release no table, and are not covered either.
     ``tests/validation/test_dp_audit.py`` audits neighbouring tables empirically.
@@ -348,6 +349,24 @@ class PrivBayesSynthesizer(Synthesizer):
             return c in set(self.nullable)
         return True if declared_domain else None
 
+    def _attrs(self, data: pd.DataFrame) -> list[_Attr]:
+        bounds, cats, integers, kinds = self._declared(data)
+        attrs = []
+        for c in data.columns:
+            s = data[c]
+            kind = kinds.get(c)
+            integer = (c in integers or (kind or column_kind(s)) == "date"
+                       or (pd.api.types.is_integer_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)))
+            null_decl = self._null_decl(c, c in bounds or c in cats)
+            attrs.append(_Attr(str(c), s, int(self.bins), bounds.get(c), cats.get(c), integer, null_decl, kind))
+        return attrs
+
+    def guarantee(self, data: pd.DataFrame) -> dict[str, Any]:
+        """The statement ``fit(data)`` leaves in ``guarantee_``, without fitting: it depends on the
+        declarations and on the columns and dtypes of ``data`` only (its rows are not read, so an
+        empty frame with the right dtypes will do; a cached release can be labelled with it)."""
+        return self._statement(float(self.epsilon), self._attrs(data.iloc[:0]))
+
     def _fit(self, data: pd.DataFrame) -> None:
         eps = float(self.epsilon)
         if not eps > 0 or not np.isfinite(eps):
@@ -356,18 +375,10 @@ class PrivBayesSynthesizer(Synthesizer):
             raise ConfigError(f"privbayes: structure_share must be in (0, 1), got {self.structure_share}")
         if int(self.bins) < 1:
             raise ConfigError(f"privbayes: bins must be at least 1, got {self.bins}")
-        bounds, cats, integers, kinds = self._declared(data)
+        self.attrs_ = self._attrs(data)
         check_identifier_like(data, "privbayes")
         noise = _Noise(self.insecure_reproducible_noise)
         n = len(data)
-        self.attrs_ = []
-        for c in data.columns:
-            s = data[c]
-            kind = kinds.get(c)
-            integer = (c in integers or (kind or column_kind(s)) == "date"
-                       or (pd.api.types.is_integer_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)))
-            null_decl = self._null_decl(c, c in bounds or c in cats)
-            self.attrs_.append(_Attr(str(c), s, int(self.bins), bounds.get(c), cats.get(c), integer, null_decl, kind))
         d = len(self.attrs_)
         eps1 = float(self.structure_share) * eps if d > 1 else 0.0
         eps2 = eps - eps1
@@ -426,12 +437,13 @@ class PrivBayesSynthesizer(Synthesizer):
         self.epsilon_spent_ = noise.spent
         if noise.spent > eps * (1 + _MAP_SLACK):  # pragma: no cover - a calibration bug
             raise RuntimeError(f"privbayes: spent epsilon {noise.spent} exceeds the budget {eps}")
-        self.guarantee_ = self._guarantee(eps, noise)
+        self.guarantee_ = self._statement(eps, self.attrs_)
 
-    def _guarantee(self, eps: float, noise: _Noise) -> dict[str, Any]:
-        covers = [c for a in self.attrs_ for c in a.covers]
-        not_covered = [c for a in self.attrs_ for c in a.not_covered]
-        if noise.reproducible:
+    def _statement(self, eps: float, attrs: list[_Attr]) -> dict[str, Any]:
+        reproducible = self.insecure_reproducible_noise is not None
+        covers = [c for a in attrs for c in a.covers]
+        not_covered = [c for a in attrs for c in a.not_covered]
+        if reproducible:
             not_covered.insert(0, "everything: the DP noise is reproducible from insecure_reproducible_noise="
                                   f"{self.insecure_reproducible_noise}, so the epsilon guarantee is void")
             covers = []
@@ -444,7 +456,7 @@ class PrivBayesSynthesizer(Synthesizer):
             "delta": 0.0,
             "neighbouring": "replace one record (bounded DP)",
             "noise": source,
-            "reproducible_noise": noise.reproducible,
+            "reproducible_noise": reproducible,
             "covers": covers,
             "not_covered": not_covered,
             "assumed_public": ["the number of records n", "the column names, order and dtypes"],
