@@ -14,14 +14,18 @@ an interrupted run resumes where it stopped. Logs name stages and counts, never 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import json
 import logging
 import os
+import signal
+import sys
+import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,6 +145,17 @@ class StudyResult:
     def report_path(self) -> Path:
         return self.out / "report.html"
 
+    @property
+    def failures(self) -> list[dict[str, str]]:
+        """Every evaluation (a whole stage or one section or measure) that failed: ``where`` it
+        failed and the ``error``. Empty when everything was measured; the command line then exits
+        0, otherwise 3 (see :data:`EXIT_FAILED`)."""
+        return list(self.metrics.get("failures") or [])
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
     def baseline(self) -> pd.DataFrame:
         return self.runs[self.runs["stage"] == "baseline"].reset_index(drop=True)
 
@@ -217,6 +232,9 @@ class Study:
         }
         runs = _runs_table(seeds_out)
         metrics["summary"] = _summary(runs)
+        metrics["failures"] = study_failures(seeds_out)
+        for f in metrics["failures"]:
+            log.info("failed: %s: %s", f["where"], f["error"])
         write_json(metrics, out_path / "metrics.json")
         write_table(runs, out_path / "results.parquet")
         result = StudyResult(out_path, metrics, runs, timings, cache.hits, cache.misses, list(cache.computed), work)
@@ -465,6 +483,112 @@ def _run_task(fn: Callable[..., dict[str, Any]], args: tuple[Any, ...]) -> tuple
     return res, time.perf_counter() - t0
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _worker_init(parent: int) -> None:
+    """First thing every evaluation worker runs: it ends when the study's process ends, however
+    that ends (SIGKILL included). On Linux the kernel sends SIGKILL when the parent dies
+    (``prctl(PR_SET_PDEATHSIG)``); everywhere a watcher thread checks every half second that the
+    parent is still the one that started it. Ctrl-C is left to the parent, which stops its
+    workers itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: the watcher remains
+            pass
+    if os.getppid() != parent:  # the study ended while this worker started
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="synthlink-parent-watch", daemon=True).start()
+
+
+def _stop_workers(ex: Any) -> None:
+    """End a process pool's workers now (the running ones too), then its queues."""
+    procs = list((getattr(ex, "_processes", None) or {}).values())
+    ex.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.terminate()
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=5)
+
+
+def _run_in_workers(tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]], n_jobs: int) -> list[tuple[Any, float]]:
+    """Run ``_run_task(fn, args)`` for every task in ``n_jobs`` fresh worker processes (spawned,
+    so no thread or OpenMP state is forked). The workers end with this call, whether it returns or
+    raises (SIGTERM turned into :class:`StudyStopped`, Ctrl-C, any error), and by themselves when
+    the study's process dies. A worker that dies (out of memory) fails its task only."""
+    import multiprocessing
+    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor
+    from concurrent.futures import wait as wait_for
+    from concurrent.futures.process import BrokenProcessPool
+
+    ex = ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_worker_init, initargs=(os.getpid(),))
+    try:
+        futures = [ex.submit(_run_task, fn, args) for fn, args in tasks]
+        pending = set(futures)
+        while pending:
+            # wake up twice a second: a signal that another thread received is handled by the main
+            # thread only when it runs Python code (SIGTERM then stops the study at once)
+            _, pending = wait_for(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
+        results: list[tuple[Any, float]] = []
+        for fut in futures:
+            try:
+                results.append(fut.result())
+            except BrokenProcessPool as e:
+                results.append(({"error": f"an evaluation worker process died ({e}); rerun, or lower evaluate.n_jobs "
+                                          "or evaluate.privacy.max_rows if memory is short"}, 0.0))
+    except BaseException:
+        _stop_workers(ex)
+        raise
+    ex.shutdown(wait=True)
+    return results
+
+
+class StudyStopped(KeyboardInterrupt):
+    """The study was stopped by a signal (SIGTERM from a job scheduler or ``timeout``, SIGINT);
+    raised in the main thread like Ctrl-C, so every ``finally`` runs and the workers end."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = int(signum)
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Within this block SIGTERM and SIGINT raise :class:`StudyStopped` in the main thread
+    (outside the main thread nothing changes). The command line runs studies inside it and exits
+    ``128 + signal``."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise StudyStopped(signum)
+
+    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
+
+
 class _EvalQueue:
     """Evaluations wait here until the seed's linking is done, then run in parallel processes.
     Cached results are filled in at once; failed ones are not cached (the next run retries)."""
@@ -489,9 +613,7 @@ class _EvalQueue:
         if n_jobs == 1:
             results = [_run_task(fn, args) for _, _, fn, args, _, _ in self.items]
         else:
-            from joblib import Parallel, delayed
-
-            results = Parallel(n_jobs=n_jobs, backend="loky")(delayed(_run_task)(fn, args) for _, _, fn, args, _, _ in self.items)
+            results = _run_in_workers([(fn, args) for _, _, fn, args, _, _ in self.items], n_jobs)
         for (stage, key, _, _, target, slot), (res, secs) in zip(self.items, results, strict=True):
             kind = "privacy" if "privacy" in stage else "utility"
             timings[f"{kind} (task seconds)"] = timings.get(f"{kind} (task seconds)", 0.0) + secs
@@ -700,6 +822,66 @@ def _runs_table(seeds: list[dict[str, Any]]) -> pd.DataFrame:
             row.update(headline_privacy(s.get("privacy")))
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+#: exit code of ``synthlink run`` / ``demo`` when the study ran but a stage, section or measure failed
+#: (0: everything measured; 1: the program crashed; 2: bad input or config, nothing run;
+#: 128 + N: stopped by signal N, e.g. 143 for SIGTERM, 130 for Ctrl-C)
+EXIT_FAILED = 3
+
+#: result keys that repeat or index errors already found in their section (not walked)
+_NOT_WALKED = {"errors", "metrics"}
+
+
+def _find_errors(x: Any, path: list[str], out: list[tuple[list[str], str]]) -> None:
+    """Every ``{"error": ...}`` entry under ``x`` (a section or measure that failed), with its path;
+    entries inside a failed one are not searched (they are its consequences)."""
+    if isinstance(x, dict):
+        err = x.get("error")
+        if isinstance(err, str) and err:
+            out.append((path, err))
+            return
+        for k, v in x.items():
+            if k in _NOT_WALKED:
+                continue
+            label = str(k)
+            _find_errors(v, [*path, label], out)
+    elif isinstance(x, list):
+        for i, v in enumerate(x):
+            label = f"[{i}]"
+            if isinstance(v, dict) and (v.get("formula") or v.get("question")):
+                q = v.get("formula") or v.get("question")
+                label = f"research question '{q.get('formula', q) if isinstance(q, dict) else q}'"
+            _find_errors(v, [*path, label], out)
+
+
+def study_failures(seeds: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """What failed in a study, one entry per failed stage, section or measure: ``where`` (seed,
+    table, evaluation and the section within it), ``table``, ``section`` and ``error``. A study
+    with any failure exits :data:`EXIT_FAILED` and its report opens with them."""
+    found: list[dict[str, str]] = []
+
+    def add(seed: Any, table: str, what: str, result: Any) -> None:
+        errs: list[tuple[list[str], str]] = []
+        _find_errors(result, [], errs)
+        for path, err in errs:
+            section = " · ".join([what, *path])
+            found.append({"seed": str(seed), "table": table, "section": section,
+                          "where": f"seed {seed}, {table}: {section}", "error": err})
+
+    for rec in seeds:
+        sd = rec.get("seed")
+        add(sd, "original split", "variable influence", rec.get("influence"))
+        for b in rec.get("baseline") or []:
+            add(sd, f"original split linked by {b.get('linker')}", "utility", b.get("utility"))
+        for syn, parts in (rec.get("parts_privacy") or {}).items():
+            for pname, priv in (parts or {}).items():
+                add(sd, f"synthetic part {pname}* ({syn})", "privacy", priv)
+        for e in rec.get("synthetic") or []:
+            table = f"J* ({e.get('synthesizer')} × {e.get('linker')})"
+            add(sd, table, "utility", e.get("utility"))
+            add(sd, table, "privacy", e.get("privacy"))
+    return found
 
 
 def _summary(runs: pd.DataFrame) -> dict[str, Any]:

@@ -28,8 +28,30 @@ def register(app: typer.Typer) -> None:
         if (out / "metrics.json").exists() and not overwrite:
             check_can_write(out / "metrics.json", overwrite)
         cfg = StudyConfig.from_dict(demo_study_dict(n, seed))
-        result = Study(cfg).run(out, work_dir=work_dir, progress=not quiet)
-        _print_summary(result)
+        run_study(Study(cfg), out, work_dir, quiet)
+
+
+def run_study(study, out: Path | None, work_dir: Path | None, quiet: bool) -> None:
+    """Run a study for ``synthlink run`` and ``demo``: SIGTERM and Ctrl-C stop it cleanly (its
+    evaluation workers end, finished stages stay cached; exit 128 + signal); a study in which a
+    stage, section or measure failed prints what failed and exits 3 after writing its report."""
+    from synthlink.study import EXIT_FAILED, StudyStopped, stop_on_signals
+
+    try:
+        with stop_on_signals():
+            result = study.run(out, work_dir=work_dir, progress=not quiet)
+    except StudyStopped as e:
+        typer.echo(f"synthlink: {e}: the evaluation workers were ended; finished stages stay in the "
+                   "working area and a rerun resumes from them", err=True)
+        raise typer.Exit(128 + e.signum) from None
+    _print_summary(result)
+    fails = result.failures
+    if fails:
+        typer.echo(f"synthlink: the study ran, but {len(fails)} evaluation(s) failed (exit code {EXIT_FAILED}; "
+                   "the report opens with them):", err=True)
+        for f in fails:
+            typer.echo(f"  {f['where']}: {f['error']}", err=True)
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _print_summary(result) -> None:
