@@ -126,7 +126,7 @@ def study(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("SYNTHLINK_PSEUDONYM_KEY", KEY)
     try:
-        r = runner.invoke(app, ["run", str(tmp / "study.yaml"), "--out", str(out), "--quiet"])
+        r = runner.invoke(app, ["--verbose", "run", str(tmp / "study.yaml"), "--out", str(out), "--quiet"])
     finally:
         log.removeHandler(handler)
         log.setLevel(old_level)
