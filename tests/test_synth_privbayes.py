@@ -202,3 +202,18 @@ def test_public_bounds_and_categories() -> None:
         get_synthesizer("privbayes", epsilon=0).fit(df)
     with pytest.raises(ConfigError, match="nope"):
         get_synthesizer("privbayes", bounds={"nope": (0, 1)}).fit(df)
+
+
+def test_a_study_refuses_reproducible_dp_noise() -> None:
+    # the test-only flag voids the guarantee: a study config that sets it is a one-line error
+    from pathlib import Path
+
+    import yaml
+
+    from synthlink.config import StudyConfig
+    from synthlink.errors import ConfigError
+
+    d = yaml.safe_load((Path(__file__).parents[1] / "examples" / "demo.yaml").read_text())
+    d["synthesizers"] = [{"name": "privbayes", "params": {"insecure_reproducible_noise": 1}}]
+    with pytest.raises(ConfigError, match="insecure_reproducible_noise"):
+        StudyConfig.from_dict(d)

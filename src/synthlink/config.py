@@ -200,6 +200,9 @@ def _methods(raw: Any, key: str) -> list[MethodSpec]:
             params = item.get("params") or {}
             if not isinstance(params, Mapping):
                 raise ConfigError(f"'{key}[{i}].params' must be a mapping")
+            if params.get("insecure_reproducible_noise") is not None:
+                raise ConfigError(f"'{key}[{i}].params.insecure_reproducible_noise' makes the DP noise reproducible and "
+                                  "voids the privacy guarantee; it is for tests only and refused in studies")
             out.append(MethodSpec(str(item["name"]), dict(params), str(item.get("label") or "")))
         else:
             raise ConfigError(f"'{key}[{i}]' must be a method name or a mapping with 'name'")
