@@ -100,26 +100,6 @@ class ManhattanEncoding(GowerEncoding):
             out += self.weights[j] * d
         return out
 
-    def embedding(self) -> tuple[np.ndarray, np.ndarray]:
-        """Features whose Manhattan distance equals this distance (one-hot halves for categories)."""
-        parts_l, parts_r = [], []
-        for j, kind in enumerate(self.kinds):
-            w = self.weights[j]
-            x, y = self.left[:, j], self.right[:, j]
-            if kind == _CATEGORICAL:
-                codes = np.unique(np.concatenate([x, y]))
-                if len(codes) <= 1:
-                    continue
-                eye = np.eye(len(codes), dtype=np.float64) * (w / 2)
-                parts_l.append(eye[np.searchsorted(codes, x)])
-                parts_r.append(eye[np.searchsorted(codes, y)])
-            else:
-                parts_l.append((x * w)[:, None])
-                parts_r.append((y * w)[:, None])
-        if not parts_l:
-            return np.zeros((len(self.left), 1)), np.zeros((len(self.right), 1))
-        return np.hstack(parts_l), np.hstack(parts_r)
-
 
 def encode_manhattan(left: pd.DataFrame, right: pd.DataFrame, columns: Sequence[str],
                      kinds: Mapping[str, str] | None = None,
