@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from synthlink.disclosure_control import suppress_small_cells, suppress_small_shares
 from synthlink.errors import InputError
-from synthlink.report.disclosure import suppress_small_cells, suppress_small_shares
 
 
 def _table() -> pd.DataFrame:

@@ -1227,7 +1227,7 @@ def _utility_report(
                 entry[f"tvd_cells_{name}"] = float(0.5 * np.nansum(np.abs(sh - cells["observed"])))
             # the train cross-tabulation is real data: cells of fewer than 10 people are masked
             # (statistical disclosure control) before the table leaves this function
-            from synthlink.report.disclosure import suppress_small_shares
+            from synthlink.disclosure_control import suppress_small_shares
 
             cells = suppress_small_shares(cells, "observed", n=len(enc["train"].lab[a]),
                                           derived=[c for c in ("cia", "low_cx", "up_cx") if c in cells.columns])
