@@ -98,8 +98,9 @@ def _accuracy_ci(b: dict[str, Any]) -> tuple[float | None, float | None, int | N
     a, n = _num(q.get("accuracy")), _num(q.get("true_pairs"))
     if a is None or not n:
         return None, None, None
-    k = _num(q.get("true_positives"))
-    r = wilson(k if k is not None else a * n, int(n))
+    # true_positives counts correct pairs before the one-to-one step (recall); the accuracy's own
+    # successes are accuracy x true pairs (a many-to-one hot deck has more of the former)
+    r = wilson(round(a * n), int(n))
     lo, hi = r.ci()
     return lo, hi, int(n)
 
