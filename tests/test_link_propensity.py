@@ -209,3 +209,21 @@ def test_demo_population_original_split() -> None:
     with pytest.warns(UnsuitableMethodWarning):
         links = shuffled_link(get_linker("propensity", on=on), s.parts[a], s.parts[b], seed=0)
     assert links.diagnostics["record_linkage_supported"] is False
+
+
+def test_report_table_and_text_agree_on_how_the_populations_differ() -> None:
+    """The diagnostic's three readings of its AUC (chance, slight, clear) appear in the table with
+    the same words as in the text: an AUC of 0.593, below min_auc 0.6 but not at chance, read 'no'
+    in the table while the text said the populations 'differ slightly'."""
+    from synthlink.report import build_view
+
+    lk = get_linker("propensity")
+    rows = []
+    for auc in (0.51, 0.593, 0.8):
+        d = {"auc": auc, "share_ties": 0.0, **lk._verdict(auc, 0.0)}
+        run = {"linker": "propensity", "status": "ok", "diagnostics": d, "quality": {"accuracy": 0.0}}
+        (row,) = build_view({"seeds": [{"seed": 0, "baseline": [run], "synthetic": []}]})["psm"]
+        rows.append((row["difference"], d["auc_meaning"]))
+    assert rows[0][0].startswith("no") and "same population" in rows[0][1]
+    assert rows[1][0] == "slightly" and "differ slightly" in rows[1][1]
+    assert rows[2][0] == "yes" and "different populations" in rows[2][1]

@@ -328,7 +328,8 @@ def test_privacy_chart_marks_sit_on_their_own_label():
 def test_summary_raises_the_red_flags():
     from synthlink.report import build_view
 
-    verdict = build_view(sample_metrics())["verdict"]
+    view = build_view(sample_metrics())
+    verdict = view["flags"]
     # 295/297 = 0.9933 -> 0.993; 1/297 = 0.0034 -> 0.003; hours (4/6 against 1/6): Wilson intervals
     # [0.30, 0.90] and [0.03, 0.56] overlap, so six queries raise no flag
     wage = [v for v in verdict if "wage" in v]
@@ -336,7 +337,48 @@ def test_summary_raises_the_red_flags():
     assert not any("'hours'" in v for v in verdict)
     # the full combination of the two common variables (k = 2): 74% unique
     assert any("74% of the people are unique on the common variables (sex + age)" in v for v in verdict)
-    assert verdict[0].startswith("Red flag")
+    assert all(v.startswith("Red flag") for v in verdict) and len(verdict) == 2
+    # the summary leads with the verdict; the red flags follow it, before anything else
+    html = render(sample_metrics())
+    summary = html[html.index('id="summary"'):]
+    assert summary.index('class="verdict"') < summary.index('class="flags"') < summary.index("<h2", 10)
+    assert not any(v.startswith("Red flag") for v in view["verdict"])
+
+
+def test_report_opens_with_what_failed():
+    """A study whose evaluation failed in a section: the page opens with it (before the summary),
+    names where and why, and says the exit code; a study without failure shows no such box."""
+    from synthlink.report import render
+
+    m = sample_metrics()
+    m["failures"] = [{"seed": "1", "table": "J* (cart × exact)", "section": "privacy · dcr",
+                      "where": "seed 1, J* (cart × exact): privacy · dcr", "error": f"InputError: {EVIL} no rows"}]
+    html = render(m)
+    assert 'id="failures"' in html and html.index('id="failures"') < html.index('id="summary"')
+    box = html[html.index('id="failures"'):html.index('id="summary"')]
+    assert "1 evaluation(s) failed" in box and "privacy · dcr" in box and "code 3" in box
+    assert "&lt;script&gt;" in box and "<script" not in box
+    assert 'id="failures"' not in render(sample_metrics())
+
+
+def test_epsilon_label_says_what_it_does_not_cover():
+    """A DP synthesizer's epsilon appears beside what it does not cover (values read from the data
+    instead of declared), and 'covers the whole release' only when nothing is left out."""
+    from synthlink.report import build_view, render
+
+    m = sample_metrics()
+    m["seeds"][0]["guarantees"] = {"privbayes": {
+        "education": {"epsilon": 1.0, "delta": 0.0, "not_covered": ["bounds of 'age' (read from the data)"]},
+        "employment": {"epsilon": 1.0, "delta": 0.0, "not_covered": []}}}
+    rows = build_view(m)["guarantees"]
+    assert [(r["part"], r["not_covered"]) for r in rows] == [
+        ("education*", ["bounds of 'age' (read from the data)"]), ("employment*", [])]
+    html = render(m)
+    dp = html[html.index('class="dp"'):]
+    dp = dp[:dp.index("</div>")]
+    edu, emp = dp.split("<li>")[1:3]
+    assert "&epsilon; = 1.00" in edu and "does not cover: bounds of &#39;age&#39; (read from the data)" in edu
+    assert "covers the whole release" in emp and "does not cover" not in emp
 
 
 def test_no_composite_utility_score_but_the_defined_measures():

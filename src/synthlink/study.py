@@ -400,6 +400,9 @@ class Study:
                     return out
 
                 syn_parts[pname] = timer(f"synth:{sy.label}")(lambda k=k, make=make: cache.frame("synth", k, make))
+                statement = _guarantee(sy, part.drop(columns=[ident]))
+                if statement is not None:  # a DP synthesizer: what its epsilon covers (declarations, not rows)
+                    record.setdefault("guarantees", {}).setdefault(sy.label, {})[pname] = statement
                 keys = next((syn_parts[pname][c] for c in KEY_COLUMNS if c in syn_parts[pname].columns), None)
                 syn_eval = syn_parts[pname].drop(columns=[c for c in KEY_COLUMNS if c in syn_parts[pname].columns])
                 queue.add("part-privacy", stage_key("pp", k, cfg.privacy, _ev_key(ev)), _privacy, (
@@ -444,6 +447,15 @@ class Study:
         bar.step(f"evaluate {len(queue.items)} table(s)")
         queue.run(int(ev.get("n_jobs", os.cpu_count() or 1)), timings)
         return record
+
+
+def _guarantee(sy: Any, data: pd.DataFrame) -> dict[str, Any] | None:
+    """The privacy statement of a synthesizer that makes one (``guarantee(data)``: a DP
+    synthesizer's epsilon and what it does and does not cover), else None. It reads the
+    declarations and the columns' dtypes, not the rows, so a cached part can be labelled too."""
+    s = get_synthesizer(sy.name, **dict(sy.params))
+    fn = getattr(s, "guarantee", None)
+    return dict(fn(data)) if callable(fn) else None
 
 
 def default_work_dir(out: str | Path) -> Path:

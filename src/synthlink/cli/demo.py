@@ -72,4 +72,7 @@ def _print_summary(result) -> None:
             console.print(f"which of several identical records a link takes is random: one seed's accuracy "
                           f"varies by about {sd:.3f} (sd) around the expected bound")
     console.print(f"report:  {result.report_path}")
+    if result.work_dir is not None:
+        console.print(f"working area: {result.work_dir.resolve()} holds training records (the stage cache): it "
+                      "stays in the secure environment; delete it when done, never share it")
     console.print(f"metrics: {result.out / 'metrics.json'}")

@@ -198,6 +198,7 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
         if "record_linkage_supported" in d:
             psm.append({"linker": b["linker"], "auc": d.get("auc"), "supported": d.get("record_linkage_supported"),
                         "populations_differ": d.get("populations_differ"), "same_population": d.get("same_population"),
+                        "difference": _population_difference(d),
                         "reason": d.get("reason", ""), "share_ties": d.get("share_ties"),
                         "score_sd": d.get("score_sd")})
 
@@ -357,8 +358,10 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
     full = [r for r in (infl.get("singling_out") or []) if isinstance(r, dict) and int(r.get("k", 0) or 0) == len(common)]
     unique_common = max((_num(r.get("share_unique_records")) or 0.0 for r in full), default=None) if full and common else None
     seed_cols, seed_rows = _seed_rows(metrics)
-    verdict = _verdict(first, baseline, synthetic, bound, psm, bound_sd, so_columns=so_columns,
-                       unique_common=unique_common, common=common)
+    verdict = _verdict(first, baseline, synthetic, bound, psm, bound_sd)
+    flags = _red_flags(so_columns, unique_common, common)
+    failures = [f for f in (metrics.get("failures") or []) if isinstance(f, dict)]
+    guarantees = _guarantees(first)
     return {
         "name": metrics.get("name", "study"),
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -400,6 +403,9 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
         "cross_rows": cross_rows,
         "util_rows": util_rows,
         "verdict": verdict,
+        "flags": flags,
+        "failures": failures,
+        "guarantees": guarantees,
         "summary": metrics.get("summary") or {},
         "timings": metrics.get("timings_seconds") or {},
         "total_seconds": metrics.get("total_seconds"),
@@ -410,11 +416,34 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _verdict(first: dict[str, Any], baseline: list[dict[str, Any]], synthetic: list[dict[str, Any]], bound: float | None,
-             psm: list[dict[str, Any]], bound_sd: float | None = None, *, so_columns: list[dict[str, Any]] | None = None,
-             unique_common: float | None = None, common: list[str] | None = None) -> list[str]:
+def _population_difference(d: dict[str, Any]) -> str:
+    """The propensity diagnostic's reading of its AUC in words, the same three levels as its text:
+    at chance (same population), slight, or clear (at or above the method's ``min_auc``)."""
+    if d.get("same_population"):
+        return "no (AUC at chance)"
+    if d.get("populations_differ"):
+        return "yes"
+    return "slightly" if _num(d.get("auc")) is not None else "n/a"
+
+
+def _guarantees(first: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per DP synthesizer and part: its epsilon and what epsilon does not cover (parts of
+    the output shaped by values read from the data instead of declared), shown beside the label."""
+    rows = []
+    for syn, parts in (first.get("guarantees") or {}).items():
+        for pname, g in (parts or {}).items():
+            if not isinstance(g, dict):
+                continue
+            rows.append({"synthesizer": syn, "part": f"{pname}*", "epsilon": _num(g.get("epsilon")),
+                         "delta": _num(g.get("delta")), "not_covered": [str(x) for x in g.get("not_covered") or []],
+                         "assumed_public": [str(x) for x in g.get("assumed_public") or []]})
+    return rows
+
+
+def _red_flags(so_columns: list[dict[str, Any]] | None, unique_common: float | None,
+               common: list[str] | None) -> list[str]:
+    """What a reader must not miss, shown in the summary right after the verdict."""
     lines = []
-    # red flags first: what a reader must not miss
     for c in so_columns or []:
         # flagged when the two Wilson 95% intervals are apart: a few queries prove nothing
         q = int(c["queries"])
@@ -430,6 +459,12 @@ def _verdict(first: dict[str, Any], baseline: list[dict[str, Any]], synthetic: l
             f"({' + '.join(str(c) for c in common)}): whoever knows these of a person singles them out in each "
             "real part. The same variables are what every linker uses."
         )
+    return lines
+
+
+def _verdict(first: dict[str, Any], baseline: list[dict[str, Any]], synthetic: list[dict[str, Any]], bound: float | None,
+             psm: list[dict[str, Any]], bound_sd: float | None = None) -> list[str]:
+    lines = []
     nonid = [b for b in baseline if b.get("method") != "identifier"]
     if nonid and bound is not None:
         best = max(nonid, key=lambda b: _num(_get(b, "quality", "accuracy")) or 0)

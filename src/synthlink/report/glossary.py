@@ -14,6 +14,11 @@ GLOSSARY: dict[str, str] = {
     "disagree (recording noise): for each true pair, 1 / the larger count of left or right records "
     "sharing its common values (0 if its values disagree), averaged over true pairs. It equals the "
     "uniqueness bound when both parts hold the same people unchanged.",
+    "epsilon": "Differential privacy (Dwork et al. 2006): the synthesizer's output distribution changes by "
+    "at most a factor e^epsilon when one person's record of the part is changed, so no release can reveal "
+    "much about any one person. Smaller epsilon = stronger protection. It covers only what was declared "
+    "as public metadata; anything the synthesizer read from the data instead (bounds, categories, null "
+    "presence) is listed as not covered.",
     "share unlinked": "Share of left-hand records that received no link.",
     "auc": "Area under the ROC curve of the propensity model that predicts which part a record comes "
     "from. 0.5 means the parts are indistinguishable: propensity scores carry no record-level "
