@@ -142,7 +142,7 @@ def expected_bound_and_sd(
     ``var = k / M + k (k - 1) / (M (M - 1)) - (k / M)^2`` (1 for a cell of ``m`` people on each
     side, as for the fixed points of a random permutation); cells are independent.
     """
-    from synthlink.link.distance import joint_codes
+    from synthlink.schema import joint_codes
 
     n_true = len(truth)
     if n_true == 0:

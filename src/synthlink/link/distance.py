@@ -65,7 +65,7 @@ from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 from synthlink.errors import ConfigError, InputError
 from synthlink.link.base import Linker, Links, common_columns
 from synthlink.link.exact import random_pairs_within_cells
-from synthlink.schema import Kind, infer_kind
+from synthlink.schema import Kind, infer_kind, joint_codes
 
 _NUMERIC = "numeric"
 _ORDINAL = "ordinal"
@@ -214,30 +214,6 @@ def gower_matrix(
     """Dense Gower distance matrix (``len(left)`` x ``len(right)``); for small parts."""
     enc = encode_gower(left, right, columns, kinds, weights)
     return enc.matrix(np.arange(len(left)), np.arange(len(right)))
-
-
-def joint_codes(frames: Sequence[pd.DataFrame | np.ndarray], n_split: int) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of value combinations over the given columns, missing counted as a value.
-    ``frames`` hold the left rows then the right rows stacked; returns (left codes, right codes)."""
-    n = None
-    codes: np.ndarray | None = None
-    for f in frames:
-        arr = f.to_numpy() if isinstance(f, pd.DataFrame) else np.asarray(f)
-        if arr.ndim == 1:
-            arr = arr[:, None]
-        for j in range(arr.shape[1]):
-            col = pd.Series(arr[:, j])
-            if pd.api.types.is_numeric_dtype(col):
-                col = col.astype("float64")
-            else:
-                col = col.astype("object")
-            k, uniq = pd.factorize(col, use_na_sentinel=False)
-            k = k.astype(np.int64)
-            codes = k if codes is None else pd.factorize(codes * (len(uniq) + 1) + k)[0].astype(np.int64)
-            n = len(k)
-    if codes is None:
-        codes = np.zeros(n or 0, dtype=np.int64)
-    return codes[:n_split], codes[n_split:]
 
 
 def default_block_on(left: pd.DataFrame, right: pd.DataFrame, cols: Sequence[str], max_levels: int,

@@ -76,9 +76,9 @@ from synthlink.link.distance import (
     _sparse_assign,
     default_block_on,
     encode_gower,
-    joint_codes,
 )
 from synthlink.link.exact import random_pairs_within_cells
+from synthlink.schema import joint_codes
 
 VARIANTS = ("random", "nnd", "rank")
 CUTS = ("rot", "span", "exact")

@@ -62,7 +62,8 @@ import pandas as pd
 
 from synthlink.errors import ConfigError
 from synthlink.link.base import Linker, Links, UnsuitableMethodWarning, common_columns
-from synthlink.link.distance import _CATEGORICAL, _kind_of, _sorted_unique, joint_codes
+from synthlink.link.distance import _CATEGORICAL, _kind_of, _sorted_unique
+from synthlink.schema import joint_codes
 
 MODELS = ("logistic", "tree", "forest")
 

@@ -1,4 +1,4 @@
-"""Column roles and types, inferred where possible and declared where not, with validation.
+"""Column roles and the schema of a joint table, with validation helpers.
 
 Roles
     ``identifier``  the shared (national) identifier; never synthesized, never reported.
@@ -17,27 +17,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from synthlink.errors import SchemaError
-
-
-class Kind(StrEnum):
-    CATEGORICAL = "categorical"
-    ORDINAL = "ordinal"
-    NUMERIC = "numeric"
-    DATE = "date"
+from synthlink.schema.kinds import Kind, infer_kind
 
 
 class Role(StrEnum):
     IDENTIFIER = "identifier"
     COMMON = "common"
     OWN = "own"
-
-
-#: integer columns with at most this many distinct values are inferred as categorical
-MAX_INT_CATEGORIES = 12
 
 
 @dataclass(frozen=True)
@@ -49,24 +38,6 @@ class Column:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "kind": str(self.kind), "role": str(self.role), "part": self.part}
-
-
-def infer_kind(s: pd.Series) -> Kind:
-    """Infer the kind of a column from its dtype and values."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        return Kind.ORDINAL if s.dtype.ordered else Kind.CATEGORICAL
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return Kind.DATE
-    if pd.api.types.is_bool_dtype(s):
-        return Kind.CATEGORICAL
-    if pd.api.types.is_integer_dtype(s):
-        return Kind.CATEGORICAL if s.nunique(dropna=True) <= MAX_INT_CATEGORIES else Kind.NUMERIC
-    if pd.api.types.is_float_dtype(s):
-        nonnull = s.dropna()
-        if len(nonnull) and np.all(np.mod(nonnull.to_numpy(), 1) == 0) and nonnull.nunique() <= MAX_INT_CATEGORIES:
-            return Kind.CATEGORICAL
-        return Kind.NUMERIC
-    return Kind.CATEGORICAL
 
 
 @dataclass
