@@ -15,6 +15,9 @@ import numpy as np
 import pandas as pd
 
 from synthlink.link.base import Linker, Links, common_columns
+from synthlink.link.cells import random_pairs_within_cells
+
+__all__ = ["ExactLinker", "random_pairs_within_cells"]
 
 
 def _cell_codes(left: pd.DataFrame, right: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -36,24 +39,6 @@ def _cell_codes(left: pd.DataFrame, right: pd.DataFrame, cols: list[str]) -> tup
         codes = pd.factorize(codes)[0].astype(np.int64)
     codes[missing] = -1
     return codes[: len(left)], codes[len(left):]
-
-
-def random_pairs_within_cells(lcode: np.ndarray, rcode: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
-    """One-to-one pairs drawn at random within each cell (code >= 0). Returns left, right, cell_size."""
-    lidx = np.flatnonzero(lcode >= 0)
-    ridx = np.flatnonzero(rcode >= 0)
-    lperm = rng.permutation(lidx)
-    rperm = rng.permutation(ridx)
-    lf = pd.DataFrame({"cell": lcode[lperm], "left": lperm})
-    rf = pd.DataFrame({"cell": rcode[rperm], "right": rperm})
-    lf["rank"] = lf.groupby("cell").cumcount()
-    rf["rank"] = rf.groupby("cell").cumcount()
-    lsize = lf.groupby("cell").size().rename("n_left")
-    rsize = rf.groupby("cell").size().rename("n_right")
-    pairs = lf.merge(rf, on=["cell", "rank"], how="inner")
-    pairs = pairs.join(lsize, on="cell").join(rsize, on="cell")
-    pairs["cell_size"] = np.maximum(pairs["n_left"], pairs["n_right"])
-    return pairs[["left", "right", "cell_size"]]
 
 
 class ExactLinker(Linker):

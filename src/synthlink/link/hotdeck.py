@@ -20,7 +20,7 @@ Variants (``variant=``)
     ``"lpSolve"``); here solved per donation class by ``scipy.optimize.linear_sum_assignment``
     when ``n_rec * n_don <= max_dense**2``, after pairing identical profiles at random (which
     keeps the optimum for a metric), and by the near-optimal sparse solver of
-    :mod:`synthlink.link.distance` beyond that size. When a class has more recipients than
+    :mod:`synthlink.link.assignment` beyond that size. When a class has more recipients than
     donors, the constrained variant links as many recipients as there are donors and leaves the
     rest unlinked (StatMatch's Hungarian stops; its lpSolve needs ``k`` uses per donor).
 ``"random"`` (StatMatch ``RANDwNND.hotdeck``)
@@ -65,19 +65,11 @@ import numpy as np
 import pandas as pd
 
 from synthlink.errors import ConfigError, InputError
+from synthlink.link.assignment import dense_assign, sparse_assign
 from synthlink.link.base import Linker, Links, common_columns
-from synthlink.link.distance import (
-    _CATEGORICAL,
-    _NUMERIC,
-    GowerEncoding,
-    _dense_assign,
-    _group_positions,
-    _kind_of,
-    _sparse_assign,
-    default_block_on,
-    encode_gower,
-)
-from synthlink.link.exact import random_pairs_within_cells
+from synthlink.link.cells import group_positions, random_pairs_within_cells
+from synthlink.link.gower import GowerEncoding, default_block_on, encode_gower
+from synthlink.link.kinds import CATEGORICAL, NUMERIC, column_family, pooled
 from synthlink.schema import joint_codes
 
 VARIANTS = ("random", "nnd", "rank")
@@ -91,12 +83,13 @@ class ManhattanEncoding(GowerEncoding):
     ordinal level indices, dates as day numbers, categorical codes compared for equality (0/1);
     ``weights`` multiply each variable's term (not normalised)."""
 
-    def _dist(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def distance(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Weighted Manhattan distance between encoded rows ``a`` and ``b``."""
         shape = np.broadcast_shapes(a.shape, b.shape)[:-1]
         out = np.zeros(shape, dtype=np.float64)
         for j, kind in enumerate(self.kinds):
             x, y = a[..., j], b[..., j]
-            d = (x != y).astype(np.float64) if kind == _CATEGORICAL else np.abs(x - y)
+            d = (x != y).astype(np.float64) if kind == CATEGORICAL else np.abs(x - y)
             out += self.weights[j] * d
         return out
 
@@ -116,15 +109,15 @@ def encode_manhattan(left: pd.DataFrame, right: pd.DataFrame, columns: Sequence[
     R = np.empty((len(right), len(cols)))
     kind_list: list[str] = []
     for j, c in enumerate(cols):
-        both = pd.concat([left[c], right[c]], ignore_index=True)
-        kind = _kind_of(both, kinds.get(c))
-        if kind == _CATEGORICAL:
+        both = pooled(left, right, c)
+        kind = column_family(both, kinds.get(c))
+        if kind == CATEGORICAL:
             col = both.astype("float64") if pd.api.types.is_numeric_dtype(both) and not pd.api.types.is_bool_dtype(both) else both.astype("object")
             vals = pd.factorize(col, use_na_sentinel=False)[0].astype(np.float64)  # missing = a level
         else:
-            if kind == _NUMERIC and pd.api.types.is_datetime64_any_dtype(both):
+            if kind == NUMERIC and pd.api.types.is_datetime64_any_dtype(both):
                 vals = (both - pd.Timestamp("1970-01-01")).dt.days.astype("float64").to_numpy()
-            elif kind == _NUMERIC:
+            elif kind == NUMERIC:
                 try:
                     vals = pd.to_numeric(both, errors="raise").astype("float64").to_numpy()
                 except (ValueError, TypeError):
@@ -187,12 +180,14 @@ class HotDeckLinker(Linker):
         (an assignment); default False, as StatMatch.
     cut_don, k: ``random`` with ``match_vars``: which closest donors to draw from.
     rank_var: ``rank``: the ranking variable.
-    kinds, weights: variable kinds; per-variable weight of the distance.
+    kinds, weights: declared variable kinds, over the inferred ones (:mod:`synthlink.schema`);
+        per-variable weight of the distance.
     max_dense: constrained: classes with ``n_rec * n_don <= max_dense**2`` are solved exactly.
     """
 
     name = "hotdeck"
     summary = "statistical-matching hot deck (nearest, random, rank donor), as StatMatch"
+    accepts_kinds = True
 
     def __init__(
         self,
@@ -250,8 +245,8 @@ class HotDeckLinker(Linker):
                 for c in cols:
                     if c in dc:
                         continue
-                    both = pd.concat([left[c], right[c]], ignore_index=True)
-                    if _kind_of(both, kinds.get(c)) != _CATEGORICAL:
+                    both = pooled(left, right, c)
+                    if column_family(both, kinds.get(c)) != CATEGORICAL:
                         rv = c
                         break
             if rv is None:
@@ -311,19 +306,19 @@ class HotDeckLinker(Linker):
         free_l, free_r = np.ones(n_l, bool), np.ones(n_r, bool)
         free_l[L[0]] = False
         free_r[R[0]] = False
-        gl = _group_positions(lcls, np.flatnonzero(free_l))
-        gr = _group_positions(rcls, np.flatnonzero(free_r))
+        gl = group_positions(lcls, np.flatnonzero(free_l))
+        gr = group_positions(rcls, np.flatnonzero(free_r))
         emb: tuple[np.ndarray, np.ndarray] | None = None
         n_dense = n_sparse = 0
         for c in sorted(set(gl) & set(gr)):
             li, rj = gl[c], gr[c]
             if len(li) * len(rj) <= int(self.max_dense) ** 2:
-                a, b, _, _ = _dense_assign(enc, li, rj, rng, None)
+                a, b, _, _ = dense_assign(enc, li, rj, rng, None)
                 n_dense += 1
             else:
                 if emb is None:
                     emb = enc.embedding()
-                a, b, _, _, _ = _sparse_assign(enc, emb[0], emb[1], li, rj, lc, rc, rng, None, 10,
+                a, b, _, _, _ = sparse_assign(enc, emb[0], emb[1], li, rj, lc, rc, rng, None, 10,
                                                int(self.max_dense), 8)
                 n_sparse += 1
             L.append(a)
@@ -367,8 +362,8 @@ class HotDeckLinker(Linker):
                 warns.append(f"hotdeck constrained: {len(short)} donation class(es) hold more recipients than "
                              "donors; as each donor serves one recipient, the surplus recipients stay unlinked")
         else:
-            groups_r = _group_positions(rc, np.arange(n_r))
-            groups_l = _group_positions(lc, np.arange(n_l))
+            groups_r = group_positions(rc, np.arange(n_r))
+            groups_l = group_positions(lc, np.arange(n_l))
             L, R, T = [], [], []
             for c, rec in groups_l.items():
                 don = groups_r.get(c)

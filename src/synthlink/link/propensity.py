@@ -62,7 +62,8 @@ import pandas as pd
 
 from synthlink.errors import ConfigError
 from synthlink.link.base import Linker, Links, UnsuitableMethodWarning, common_columns
-from synthlink.link.distance import _CATEGORICAL, _kind_of, _sorted_unique
+from synthlink.link.cells import sorted_unique
+from synthlink.link.kinds import CATEGORICAL, column_family
 from synthlink.schema import joint_codes
 
 MODELS = ("logistic", "tree", "forest")
@@ -96,8 +97,8 @@ def _design(stacked: pd.DataFrame, cols: Sequence[str], kinds: Mapping[str, str]
     at = 0
     for c in cols:
         s = stacked[c]
-        kind = _kind_of(s, kinds.get(c))
-        if kind == _CATEGORICAL:
+        kind = column_family(s, kinds.get(c))
+        if kind == CATEGORICAL:
             col = s.astype("float64") if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s) else s.astype("object")
             codes, uniq = pd.factorize(col, use_na_sentinel=False)
             m = np.zeros((len(s), len(uniq)), dtype=np.float64)
@@ -203,13 +204,14 @@ class PropensityLinker(Linker):
     min_auc: AUC from which ``populations_differ`` is True (the parts hold different
         populations); it never makes record linkage supported.
     max_ties: share of records tied on the score above which the reason says so.
-    kinds: override inferred variable kinds.
+    kinds: declared variable kinds, over the inferred ones (:mod:`synthlink.schema`).
     threads: cap on BLAS/OpenMP threads while fitting the model (``None``: library default);
         1 by default, as oversubscribed threads slow tree models badly on shared machines.
     """
 
     name = "propensity"
     summary = "propensity score of part membership, 1:1 nearest on the logit with a caliper"
+    accepts_kinds = True
 
     def __init__(
         self,
@@ -294,7 +296,7 @@ class PropensityLinker(Linker):
             score = 1.0 / (1.0 + gap)
 
         # diagnostics
-        ul, ur = _sorted_unique(sl), _sorted_unique(sr)
+        ul, ur = sorted_unique(sl), sorted_unique(sr)
         tie_l = _member(sl, ur)
         tie_r = _member(sr, ul)
         share_ties = float((tie_l.sum() + tie_r.sum()) / (n_l + n_r))
