@@ -144,7 +144,7 @@ def _children() -> set[int]:
 
 
 def test_workers_end_with_the_call_that_started_them():
-    from synthlink.study import _run_in_workers
+    from synthlink.pipeline import run_in_workers as _run_in_workers
 
     before = _children()
     res = _run_in_workers([(_slow, (0.0,)), (_slow, (0.1,))], 2)
@@ -156,7 +156,7 @@ def test_workers_end_with_the_call_that_started_them():
 def test_interrupted_evaluation_ends_its_workers():
     """Ctrl-C (or SIGTERM turned into StudyStopped) while workers compute: the call raises at once
     and the workers are ended, not left to finish their 30-second tasks."""
-    from synthlink.study import _run_in_workers
+    from synthlink.pipeline import run_in_workers as _run_in_workers
 
     before = _children()
     main = threading.main_thread().ident
@@ -183,7 +183,7 @@ def test_interrupted_evaluation_ends_its_workers():
 
 
 def test_a_worker_that_dies_fails_its_task_not_the_study():
-    from synthlink.study import _run_in_workers
+    from synthlink.pipeline import run_in_workers as _run_in_workers
 
     res = _run_in_workers([(_die, ())], 1)
     assert "worker process died" in res[0][0]["error"]
@@ -224,7 +224,7 @@ def test_worker_ends_when_its_parent_dies(tmp_path):
 
 
 def _hold(parent: int, ready: str) -> None:
-    from synthlink.study import _worker_init
+    from synthlink.pipeline import worker_init as _worker_init
 
     _worker_init(parent)
     Path(ready).touch()

@@ -237,7 +237,7 @@ def test_privacy_sampling_keeps_each_row_tied_to_its_record():
     row keeps pointing at its own record (or at none when that record was not sampled)."""
     import numpy as np
 
-    from synthlink.study import _privacy
+    from synthlink.pipeline import evaluate_privacy as _privacy
 
     people = make_people(1000, seed=3).drop(columns=["pid"])
     control = make_people(400, seed=4).drop(columns=["pid"])

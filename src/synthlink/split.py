@@ -282,6 +282,18 @@ def _apply_noise(part: pd.DataFrame, col: str, spec: NoiseSpec, kind: Kind, rng:
         part.loc[hit, col] = pd.Series([lookup[v] for v in new], index=s.index[hit], dtype=s.dtype)
 
 
+def covered(frame: pd.DataFrame, plan: SplitPlan, parts: list[str]) -> np.ndarray:
+    """Which rows of ``frame`` every one of ``parts`` covers: a part of coverage 'observed' holds the
+    rows with any of its own values (a part without own columns holds every row); a part of random
+    coverage (a share) may hold any row, so it rules none out. The split draws its parts with this
+    rule, and the evaluation applies it to the control rows."""
+    mask = np.ones(len(frame), dtype=bool)
+    for p in plan.parts:
+        if p.name in parts and p.coverage == "observed" and p.columns:
+            mask &= frame[p.columns].notna().any(axis=1).to_numpy()
+    return mask
+
+
 def vertical_split(train: pd.DataFrame, plan: SplitPlan, seed: int, schema: Schema | None = None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Cut ``train`` into parts. Returns (parts, truth)."""
     schema = schema or plan.schema(train)
@@ -291,8 +303,7 @@ def vertical_split(train: pd.DataFrame, plan: SplitPlan, seed: int, schema: Sche
     truth = pd.DataFrame(index=pd.RangeIndex(n))
     for p in plan.parts:
         if p.coverage == "observed":
-            covered = train[p.columns].notna().any(axis=1).to_numpy() if p.columns else np.ones(n, bool)
-            members = np.flatnonzero(covered)
+            members = np.flatnonzero(covered(train, plan, [p.name]))
         else:
             share = float(p.coverage)
             k = n if share >= 1 else int(round(n * share))

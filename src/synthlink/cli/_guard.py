@@ -58,6 +58,20 @@ def declared_identifier(path: Path) -> str | None:
         return None
 
 
+def declared_kinds(path: Path) -> dict[str, str]:
+    """The column kinds declared by the split plan of the folder that holds ``path`` (``{}`` when
+    none): the stage-by-stage path gives methods the kinds ``synthlink run`` gives them."""
+    folder = split_folder_of(path)
+    if folder is None:
+        return {}
+    from synthlink.split import SplitPlan
+
+    try:
+        return dict(SplitPlan.from_yaml(folder / "plan.yaml").kinds)
+    except Exception:  # a damaged plan declares nothing
+        return {}
+
+
 def refuse_identifiers(df: pd.DataFrame, where: str, *, declared: Iterable[str | None] = (),
                        allowed: Iterable[str] = (), how: str = "pass --drop-column {col}") -> None:
     """Raise :class:`PrivacyError` when ``df`` holds an identifier-like column

@@ -85,33 +85,18 @@ def read_questions(path: Path | None) -> list[Any]:
 
 def privacy_section(train: Any, control: Any, synthetic: Any, *, common: list[str],
                     part_columns: dict[str, list[str]], seed: int, secret: str | None = None,
-                    n_attacks: int | None = None) -> dict[str, Any]:
-    """``synthlink.evaluate.privacy.privacy_report(...)``, or an error entry when that module is
-    missing or the call fails (the utility half is still written)."""
-    from synthlink.evaluate.metric import Metric, safe_metric
+                    n_attacks: int | None = None, kinds: dict[str, str] | None = None) -> dict[str, Any]:
+    """The privacy stage :func:`synthlink.pipeline.evaluate_privacy`, as ``synthlink run`` calls it,
+    or an error entry when it fails (the utility half is still written)."""
+    from synthlink.pipeline import evaluate_privacy, guard
 
-    holder: dict[str, Any] = {}
-
-    def run() -> Metric:
-        import importlib
-
-        mod = importlib.import_module("synthlink.evaluate.privacy")
-        privacy_report = getattr(mod, "privacy_report", None)
-        if privacy_report is None:
-            raise ImportError("synthlink.evaluate.privacy has no privacy_report (not built yet)")
-        kw: dict[str, Any] = {}
-        if secret:
-            kw["secret"] = secret
-        if n_attacks is not None:
-            kw["n_attacks"] = n_attacks
-        holder["v"] = privacy_report(train, control, synthetic, common=common,
-                                     part_columns=part_columns, seed=seed, **kw)
-        return Metric("privacy", 0.0, group="privacy")
-
-    m = safe_metric("privacy", "privacy", run)[0]
-    if m.error:
-        return {"error": m.error, "errors": [m.to_dict()]}
-    return holder["v"]
+    privacy: dict[str, Any] = {}
+    if secret:
+        privacy["secret"] = secret
+    if n_attacks is not None:
+        privacy["n_attacks"] = n_attacks
+    return guard(lambda: evaluate_privacy(train, control, synthetic, common, part_columns, privacy, seed, {},
+                                          None, kinds))
 
 
 def split_inputs(folder: Path, parts: list[str] | None = None) -> dict[str, Any]:
@@ -120,8 +105,8 @@ def split_inputs(folder: Path, parts: list[str] | None = None) -> dict[str, Any]
     those parts would cover, the part columns, the common variables and the identifier."""
     from synthlink.cli._guard import split_info
     from synthlink.io import read_table
+    from synthlink.pipeline import reference_tables
     from synthlink.split import SplitPlan
-    from synthlink.study import _covered
 
     folder = Path(folder)
     if not (folder / "plan.yaml").exists():
@@ -135,12 +120,13 @@ def split_inputs(folder: Path, parts: list[str] | None = None) -> dict[str, Any]
             raise ConfigError(f"--parts: unknown part '{n}' (the split has {', '.join(plan.part_names)})")
     lname, rname = names
     own = {p.name: list(p.columns) for p in plan.parts}
-    joint_cols = list(plan.common) + own[lname] + own[rname]
     train, control, truth = (read_table(folder / f"{t}.parquet") for t in ("train", "control", "truth"))
     in_both = truth[[lname, rname]].notna().all(axis=1).to_numpy()
+    ref_train, ref_control = reference_tables(train, control, truth, plan, lname, rname)
     return {
-        "train": train.loc[in_both, joint_cols].reset_index(drop=True),
-        "control": _covered(control, plan, lname, rname)[joint_cols].reset_index(drop=True),
+        "train": ref_train,
+        "control": ref_control,
+        "kinds": dict(plan.kinds),
         "part_columns": {lname: own[lname], rname: own[rname]},
         "common": list(plan.common),
         "identifier": plan.identifier,
@@ -163,12 +149,12 @@ def _refuse_identifiers_in(df: pd.DataFrame, where: str, names: set[str], real: 
     column carrying the real identifiers of train or control."""
     from synthlink.cli._guard import refuse_identifiers
     from synthlink.errors import PrivacyError
-    from synthlink.synth.files import _carries_ids
+    from synthlink.synth.files import carries_ids
 
     refuse_identifiers(df, where, declared=sorted(names), how="leave it out of the table (synthlink reconstruct --drop-column {col})")
     for c in df.columns:
         for col, ids in real.items():
-            if ids and _carries_ids(df[c], ids):
+            if ids and carries_ids(df[c], ids):
                 raise PrivacyError(f"{where}: column '{c}' carries real values of the identifier '{col}'; "
                                    "drop it from the table (synthlink reconstruct --drop-column)")
 
@@ -181,9 +167,9 @@ def run_evaluate(train_path: Path | None, control_path: Path | None, synthetic_p
                  secret: str | None = None, n_attacks: int | None = None,
                  overwrite: bool = True) -> dict[str, Any]:
     from synthlink.cli._guard import check_output
-    from synthlink.evaluate.utility import utility_report
     from synthlink.io import read_table, write_json
-    from synthlink.synth.files import _as_key
+    from synthlink.pipeline import evaluate_utility
+    from synthlink.synth.files import as_key
     from synthlink.validate import identifier_like_columns
 
     if out.suffix.lower() != ".json":
@@ -223,7 +209,7 @@ def run_evaluate(train_path: Path | None, control_path: Path | None, synthetic_p
     # identifiers of the real tables: declared, or unique and key-shaped; left out of every measure
     real_ids = {c for df in raw for c, _ in identifier_like_columns(df, [identifier] if identifier else [])
                 if c not in placed and c not in (common or [])}
-    real_values = {c: set(_as_key(pd.concat([df[c] for df in raw if c in df.columns], ignore_index=True)).dropna())
+    real_values = {c: set(as_key(pd.concat([df[c] for df in raw if c in df.columns], ignore_index=True)).dropna())
                    for c in real_ids}
     names = real_ids | ({identifier} if identifier else set())
     _refuse_identifiers_in(synthetic, str(synthetic_path), names, real_values)
@@ -246,10 +232,11 @@ def run_evaluate(train_path: Path | None, control_path: Path | None, synthetic_p
     train_, control_ = (df.drop(columns=[c for c in drop if c in df.columns]) for df in (train, control))
     synthetic_, baseline_ = synthetic, baseline
 
-    utility = utility_report(train_, control_, synthetic_, part_columns=part_columns, common=common,
-                             questions=questions or (), target=target, baseline=baseline_, seed=seed)
+    kinds = from_split["kinds"] if from_split is not None else None
+    utility = evaluate_utility(train_, control_, synthetic_, part_columns, common, list(questions or ()),
+                               target, baseline_, seed, {}, kinds)
     privacy = privacy_section(train_, control_, synthetic_, common=common, part_columns=part_columns, seed=seed,
-                              secret=secret, n_attacks=n_attacks)
+                              secret=secret, n_attacks=n_attacks, kinds=kinds)
     result = {
         "utility": utility,
         "privacy": privacy,

@@ -20,7 +20,6 @@ key-shaped) is refused: link on it only with ``--method identifier --key COL``.
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +27,14 @@ import numpy as np
 import pandas as pd
 import typer
 
-from synthlink.cli._guard import check_output, declared_identifier, refuse_identifiers
+from synthlink.cli._guard import (
+    check_output,
+    declared_identifier,
+    declared_kinds,
+    refuse_identifiers,
+)
 from synthlink.cli._params import parse_params
 from synthlink.errors import ConfigError, InputError
-
-TRUTH_COLUMN = "_sl_truth_position"
 
 
 def _key_positions(df: pd.DataFrame, key: str, where: str) -> pd.Series:
@@ -81,9 +83,11 @@ def read_truth(path: Path, left_path: Path, right_path: Path, n_left: int, n_rig
 def run_link(left_path: Path, right_path: Path, method: str, on: list[str], key: str | None, out: Path,
              truth_path: Path | None = None, params: dict[str, Any] | None = None, seed: int = 0,
              overwrite: bool = True) -> dict[str, Any]:
+    from synthlink.config import MethodSpec
     from synthlink.evaluate.linkage import linkage_quality, uniqueness_bound
     from synthlink.io import read_table, write_json, write_table
-    from synthlink.link import get_linker, linker_class, shuffled_link
+    from synthlink.link import linker_class
+    from synthlink.pipeline import link_parts
 
     params = dict(params or {})
     if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
@@ -106,27 +110,12 @@ def run_link(left_path: Path, right_path: Path, method: str, on: list[str], key:
     for where, df in ((left_path, left), (right_path, right)):
         refuse_identifiers(df[on], str(where), declared=declared, how="leave it out of --on (a join on it is --method identifier --key {col})")
 
-    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
-    if "on" in accepted and "on" not in params:
-        params["on"] = list(on)
     # the method sees what synthlink run shows it: every column but the key and the identifier
-    hidden = ({key} if key else set()) | declared
-    if cls.uses_identifier:
-        params.setdefault("key", key)
-        hidden.discard(key)  # type: ignore[arg-type]
-    lf = left.drop(columns=[c for c in left.columns if c in hidden]).reset_index(drop=True)
-    rf = right.drop(columns=[c for c in right.columns if c in hidden]).reset_index(drop=True)
     truth = read_truth(truth_path, left_path, right_path, len(left), len(right), lpos, rpos) if truth_path is not None else None
-    if truth is not None and "truth" in accepted and "truth" not in params:
-        # true pairs travel as a hidden column: right rows carry their true left row's position
-        lf[TRUTH_COLUMN] = np.arange(len(lf), dtype="float64")
-        rcol = np.full(len(rf), np.nan)
-        rcol[truth["right"].to_numpy()] = truth["left"].to_numpy()
-        rf[TRUTH_COLUMN] = rcol
-        params["truth"] = TRUTH_COLUMN
-    linker = get_linker(method, **params)
-    links = shuffled_link(linker, lf, rf, seed=seed)
-
+    kinds = {**declared_kinds(left_path), **declared_kinds(right_path)}
+    links = link_parts(MethodSpec(method, params, method), left, right, on=list(on), seed=seed,
+                       hidden=(key, *sorted(declared)), key=key, truth=truth, kinds=kinds or None)
+    assert links is not None  # the identifier join has its key (checked above)
     p = links.pairs
     table = pd.DataFrame({"left_row": p["left"].to_numpy(dtype="int64"), "right_row": p["right"].to_numpy(dtype="int64"),
                           "score": p["score"].to_numpy()})
@@ -138,7 +127,7 @@ def run_link(left_path: Path, right_path: Path, method: str, on: list[str], key:
     report: dict[str, Any] = {
         "method": method,
         "linking_columns": list(on),
-        "params": {k: v for k, v in params.items() if k != "truth"},
+        "params": params,
         "seed": seed,
         "left": Path(str(left_path)).name,
         "right": Path(str(right_path)).name,

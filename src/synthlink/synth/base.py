@@ -26,6 +26,11 @@ class Synthesizer(ABC):
     name: ClassVar[str] = ""
     #: one-line description for ``--help``
     summary: ClassVar[str] = ""
+    #: record-preserving: fitted on the part with its identifier, writes a pseudonymised record key
+    #: (``pseudo_key``) so that the parts can be joined; every other synthesizer never sees it
+    uses_identifier: ClassVar[bool] = False
+    #: the synthesizer states a differential-privacy guarantee (``guarantee(data)``)
+    differentially_private: ClassVar[bool] = False
 
     def get_params(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}

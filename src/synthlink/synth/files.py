@@ -59,7 +59,7 @@ class SyntheticFileReport:
         }
 
 
-def _as_key(s: pd.Series) -> pd.Series:
+def as_key(s: pd.Series) -> pd.Series:
     """Identifier-like values as comparable strings (1, 1.0 and "1" compare equal)."""
     if pd.api.types.is_float_dtype(s):
         nonnull = s.dropna()
@@ -68,8 +68,8 @@ def _as_key(s: pd.Series) -> pd.Series:
     return s.astype(str).where(s.notna(), None).str.strip()
 
 
-def _carries_ids(s: pd.Series, ids: set[str]) -> bool:
-    keys = _as_key(s).dropna()
+def carries_ids(s: pd.Series, ids: set[str]) -> bool:
+    keys = as_key(s).dropna()
     if len(keys) == 0:
         return False
     hit = keys[keys.isin(ids)]
@@ -100,7 +100,7 @@ def load_synthetic(
         ref_frame = reference.rename(columns=str)
         kinds = {c: infer_kind(ref_frame[c]) for c in ref_frame.columns}
     expected = [c for c in kinds if c != identifier]
-    ids = None if real_ids is None else set(_as_key(pd.Series(list(real_ids))).dropna())
+    ids = None if real_ids is None else set(as_key(pd.Series(list(real_ids))).dropna())
 
     # -- identifiers first: nothing else is looked at in a file that carries real ones --------------
     if identifier is not None and identifier in df.columns:
@@ -109,7 +109,7 @@ def load_synthetic(
                 f"{source}: the synthetic file has the identifier column '{identifier}' and no list of "
                 "real identifiers was given to check it; drop the column from the file"
             )
-        n_real = int(_as_key(df[identifier]).isin(ids).sum())
+        n_real = int(as_key(df[identifier]).isin(ids).sum())
         if n_real:
             raise PrivacyError(
                 f"{source}: column '{identifier}' carries {n_real} real identifier value(s); "
@@ -120,7 +120,7 @@ def load_synthetic(
         report.warnings.append(f"identifier column '{identifier}' (no real values) dropped")
     if ids:
         for c in df.columns:
-            if _carries_ids(df[c], ids):
+            if carries_ids(df[c], ids):
                 raise PrivacyError(
                     f"{source}: column '{c}' carries real identifier values; "
                     "synthetic files must not contain real identifiers"
@@ -159,8 +159,8 @@ def load_synthetic(
             s = dt
         if ref is not None:
             if kind in (Kind.CATEGORICAL, Kind.ORDINAL):
-                seen = set(_as_key(ref).dropna())
-                sk = _as_key(s).dropna()
+                seen = set(as_key(ref).dropna())
+                sk = as_key(s).dropna()
                 unseen = sk[~sk.isin(seen)]
                 if len(unseen):
                     report.unseen_categories[c] = {str(k): int(v) for k, v in unseen.value_counts().items()}

@@ -298,6 +298,7 @@ class PrivBayesSynthesizer(Synthesizer):
 
     name = "privbayes"
     summary = "differentially private PrivBayes (tree of Laplace-noised 2-way marginals), epsilon=1"
+    differentially_private = True
 
     def __init__(
         self,

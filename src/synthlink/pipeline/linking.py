@@ -1,0 +1,119 @@
+"""The linking stage: one linker on two parts, with the identifier and record keys hidden from
+every method but the identifier join, the right part shuffled, and warnings kept with the links.
+The study (original split and synthetic parts) and ``synthlink link`` both call :func:`link_parts`."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthlink.config import MethodSpec
+from synthlink.link import get_linker, linker_class
+from synthlink.link.base import Links, shuffled_link
+
+log = logging.getLogger("synthlink")
+
+#: name of the hidden column that carries the true pairs to a linker that learns from them
+TRUTH_COLUMN = "_sl_truth_position"
+
+
+def links_to_frame(links: Links) -> pd.DataFrame:
+    return links.pairs[["left", "right", "score"]]
+
+
+def links_meta(links: Links) -> dict[str, Any]:
+    return {
+        "method": links.method, "n_left": links.n_left, "n_right": links.n_right,
+        "one_to_one": links.one_to_one, "diagnostics": links.diagnostics, "warnings": links.warnings,
+    }
+
+
+def links_from_cache(pairs: pd.DataFrame, meta: dict[str, Any]) -> Links:
+    return Links(pairs, int(meta["n_left"]), int(meta["n_right"]), str(meta["method"]),
+                 bool(meta["one_to_one"]), dict(meta.get("diagnostics") or {}), list(meta.get("warnings") or []))
+
+
+def baseline_specs(linkers: list[MethodSpec]) -> list[MethodSpec]:
+    """The baseline runs every configured linker and, for a probabilistic linker whose m comes from
+    EM, the same linker with m trained from the true pairs: EM can fail silently on weak linking
+    variables, and only the original split can show it."""
+    out: list[MethodSpec] = []
+    for spec in linkers:
+        out.append(spec)
+        if spec.name == "probabilistic" and spec.params.get("m_from", "em") == "em":
+            out.append(MethodSpec(spec.name, {**spec.params, "m_from": "truth"}, f"{spec.label}:truth"))
+    return out
+
+
+#: columns that carry a (pseudonymised) record key in synthetic parts: used to join, never evaluated
+KEY_COLUMNS = ("pseudo_key",)
+
+
+def pseudo_key(a: pd.DataFrame, b: pd.DataFrame) -> str | None:
+    for c in KEY_COLUMNS:
+        if c in a.columns and c in b.columns:
+            return c
+    return None
+
+
+def accepts(cls: type, parameter: str) -> bool:
+    """Whether a linker class takes ``parameter`` (``truth``, ``kinds``, ``on``): its declared
+    capability where it declares one (``accepts_truth``, ``accepts_kinds``), else its constructor."""
+    declared = getattr(cls, f"accepts_{parameter}", None)
+    if isinstance(declared, bool):
+        return declared
+    import inspect
+
+    return parameter in inspect.signature(cls.__init__).parameters
+
+
+def link_parts(spec: MethodSpec, left: pd.DataFrame, right: pd.DataFrame, *, on: list[str], seed: int,
+               hidden: tuple[str | None, ...] = (), key: str | None = None, truth: pd.DataFrame | None = None,
+               kinds: dict[str, str] | None = None) -> Links | None:
+    """Link ``left`` and ``right`` with the method ``spec`` names; the positions in the returned
+    :class:`Links` index the rows of ``left`` and ``right`` as given.
+
+    ``on``: the linking variables, unless the method's parameters choose (``on`` or ``passes``).
+    ``hidden``: columns no method but the identifier join sees (the identifier, record keys).
+    ``key``: the record key the identifier join matches on; where the join has none (synthetic
+    parts without a shared key) it does not apply and None is returned.
+    ``truth``: the true pairs (``left``, ``right`` row positions). A method that learns from them
+    (the probabilistic linker's m from true pairs) receives them as a hidden column: left rows
+    carry their own position, right rows their true partner's (NaN: none); it never matches on it.
+    ``kinds``: declared column kinds, for methods that compare values by kind.
+    The right part is shuffled with ``seed`` before linking, so row order never helps a method;
+    method warnings stay in ``Links.warnings`` and go to the log once."""
+    cls = linker_class(spec.name)
+    params = dict(spec.params)
+    hide = {c for c in hidden if c}
+    if cls.uses_identifier:
+        if key is None or key not in left.columns or key not in right.columns:
+            return None
+        params.setdefault("key", key)
+        hide.discard(key)
+    else:
+        if "on" not in params and "passes" not in params:
+            params["on"] = list(on)
+        if kinds and accepts(cls, "kinds") and "kinds" not in params:
+            params["kinds"] = {c: k for c, k in kinds.items() if c in left.columns and c in right.columns}
+    lx = left.drop(columns=[c for c in hide if c in left.columns]).reset_index(drop=True)
+    rx = right.drop(columns=[c for c in hide if c in right.columns]).reset_index(drop=True)
+    if truth is not None and not cls.uses_identifier and accepts(cls, "truth") and "truth" not in params:
+        lx[TRUTH_COLUMN] = np.arange(len(lx), dtype="float64")
+        rcol = np.full(len(rx), np.nan)
+        rcol[truth["right"].to_numpy(dtype="int64")] = truth["left"].to_numpy(dtype="float64")
+        rx[TRUTH_COLUMN] = rcol
+        params["truth"] = TRUTH_COLUMN
+    linker = get_linker(spec.name, **params)
+    with warnings.catch_warnings(record=True) as caught:
+        # method warnings (e.g. propensity matching unsuitable) are kept in Links.warnings and
+        # shown in the report; here they only go to the log, once
+        warnings.simplefilter("always")
+        links = shuffled_link(linker, lx, rx, seed=seed)
+    for w in {str(w.message) for w in caught}:
+        log.info("%s: %s", spec.label, w)
+    return links

@@ -1,0 +1,61 @@
+"""The synthesis stage: one synthesizer on one part, on its own; what a DP synthesizer's epsilon
+covers; and, for record-preserving synthesizers, which real record each synthetic row came from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthlink.errors import SynthlinkError
+from synthlink.synth import get_synthesizer, synthesizer_class
+
+
+def guarantee(sy: Any, data: pd.DataFrame) -> dict[str, Any] | None:
+    """The privacy statement of a synthesizer that makes one (``guarantee(data)``: a DP
+    synthesizer's epsilon and what it does and does not cover), else None. It reads the
+    declarations and the columns' dtypes, not the rows, so a cached part can be labelled too."""
+    if not synthesizer_class(sy.name).differentially_private:
+        return None
+    return dict(get_synthesizer(sy.name, **dict(sy.params)).guarantee(data))
+
+
+def key_positions(sy: Any, ident: str, ids: pd.Series) -> pd.Series | None:
+    """For a record-preserving synthesizer: the position in ``ids`` of each real record, indexed by
+    the pseudonymised key the synthesizer writes for it (recomputed with the synthesizer's own key,
+    once per synthesizer). None for synthesizers whose rows belong to nobody."""
+    if not synthesizer_class(sy.name).uses_identifier:
+        return None
+    params = dict(sy.params)
+    params.setdefault("identifier", ident)
+    pseudonyms = getattr(get_synthesizer(sy.name, **params), "pseudonyms", None)
+    if pseudonyms is None:
+        return None
+    return pd.Series(np.arange(len(ids), dtype=np.int64), index=pseudonyms(ids))
+
+
+def source_positions(key_pos: pd.Series | None, keys: pd.Series | None) -> np.ndarray | None:
+    """The position of the real record each synthetic row was derived from (-1: none), from the
+    row's key; None when the rows carry no key or belong to nobody."""
+    if key_pos is None or keys is None:
+        return None
+    return keys.reset_index(drop=True).map(key_pos).fillna(-1).astype("int64").to_numpy()
+
+
+def synthesize_part(spec: Any, part: pd.DataFrame, *, identifier: str, seed: int, n: int | None = None) -> pd.DataFrame:
+    """Fit the synthesizer ``spec`` names on one part and draw ``n`` rows (default: as many as the
+    part has) with ``seed``. The identifier is dropped before fitting, except for a
+    record-preserving synthesizer, which replaces it by a pseudonymised key; a synthesizer that
+    returns the real identifier column is an error."""
+    cls = synthesizer_class(spec.name)
+    params = dict(spec.params)
+    if cls.uses_identifier:
+        params.setdefault("identifier", identifier)  # record-preserving: keeps a pseudonymised key
+    s = get_synthesizer(spec.name, **params)
+    data = part if cls.uses_identifier else part.drop(columns=[identifier], errors="ignore")
+    s.fit(data)
+    out = s.sample(len(part) if n is None else int(n), seed=seed)
+    if identifier in out.columns:
+        raise SynthlinkError(f"synthesizer '{spec.name}' returned the real identifier column '{identifier}'")
+    return out
