@@ -8,7 +8,7 @@ gives the fitted columns and types, the same fitted synthesizer and seed give th
 - ``fit``/``sample`` give the fitted columns, in order, each in the same dtype family (bool,
   integer (nullable allowed), float, datetime, category, text), and the requested number of rows;
 - the same fitted synthesizer and seed give the same sample, and so do two fits on the same data,
-  except for differentially private methods (a parameter ``epsilon``): PrivBayes draws its noise
+  except for differentially private methods (``differentially_private``): PrivBayes draws its noise
   from OpenDP's samplers seeded by system entropy, secret by design (its module docstring), so two
   fits must differ instead (with the same sampling seed);
 - a column that looks like an identifier (distinct text on every row) is refused with
@@ -49,7 +49,7 @@ KNOWN_BUGS: dict[tuple[str, str], str] = {
 
 
 def _uses_identifier(name: str) -> bool:
-    return bool(getattr(synthesizer_class(name), "uses_identifier", False))
+    return bool(synthesizer_class(name).uses_identifier)
 
 
 def _params(name: str) -> dict[str, Any]:
@@ -70,7 +70,7 @@ def fitted(name: str, data: pd.DataFrame) -> Synthesizer:
 
 
 def is_dp(syn: Synthesizer) -> bool:
-    return "epsilon" in syn.get_params()
+    return bool(type(syn).differentially_private)
 
 
 def family(dtype: Any) -> str:
