@@ -11,6 +11,7 @@ shuffled (seeded) before linking by :func:`shuffled_link`, so row order can neve
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -71,13 +72,42 @@ class Links:
 
 
 class Linker(ABC):
+    """A linkage method. Its capabilities are declared as class attributes, so that the study and
+    the CLI read them instead of guessing from the constructor; ``tests/test_link_capabilities.py``
+    checks every registered linker's declarations against its constructor.
+
+    Parameters follow scikit-learn's rule: every constructor argument is stored unchanged as the
+    attribute of the same name, and :meth:`get_params` reads them by the constructor's signature.
+    """
+
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
-    #: True when the method needs the identifier (or pseudonymised key) column
     uses_identifier: ClassVar[bool] = False
+    """True when the method needs the identifier (or pseudonymised key) column: it takes ``key``."""
+    accepts_truth: ClassVar[bool] = False
+    """True when the method can learn from the true pairs: its constructor takes ``truth`` (a column
+    present in both parts whose equal values mark the true pairs, or a DataFrame of row positions
+    ``left``/``right``) and an ``m_from`` that accepts ``"truth"`` (the probabilistic linker trains
+    its m probabilities on them). Only the original split, where the truth is known, can use it."""
+    accepts_kinds: ClassVar[bool] = False
+    """True when the method compares values by kind and takes ``kinds``, the declared kinds by column
+    (:class:`synthlink.schema.Kind` values), resolved over the inferred ones by
+    :mod:`synthlink.schema`."""
+    baseline_variants: ClassVar[tuple[tuple[str, dict[str, Any]], ...]] = ()
+    """Extra runs of the method on the original split, as ``(label suffix, parameters)``: the study
+    runs ``label:suffix`` with the parameters over the configured ones (probabilistic: m from the
+    truth beside m by EM, since only the original split can show that EM failed)."""
+
+    @classmethod
+    def parameters(cls) -> tuple[str, ...]:
+        """The constructor's parameter names (``self`` and ``*args``/``**kwargs`` left out)."""
+        sig = inspect.signature(cls.__init__)
+        return tuple(n for n, p in sig.parameters.items()
+                     if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
 
     def get_params(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
+        """The constructor parameters and their values (scikit-learn's ``get_params`` rule)."""
+        return {n: getattr(self, n) for n in self.parameters()}
 
     def fit(self, left: pd.DataFrame, right: pd.DataFrame) -> Linker:
         if len(left) == 0 or len(right) == 0:
