@@ -60,6 +60,7 @@ from synthlink.pipeline import (
     worker_init,
 )
 from synthlink.reconstruct import Reconstruction, linked_only, reconstruct, resolve_one_to_one
+from synthlink.results import stamp
 from synthlink.split import SplitResult, split
 from synthlink.validate import validate_table
 
@@ -195,6 +196,7 @@ class Study:
         runs = _runs_table(seeds_out)
         metrics["summary"] = _summary(runs)
         metrics["failures"] = study_failures(seeds_out)
+        metrics = stamp(metrics)  # the schema version of metrics.json (schemas/metrics.schema.json)
         for f in metrics["failures"]:
             log.info("failed: %s: %s", f["where"], f["error"])
         write_json(metrics, out_path / "metrics.json")
@@ -325,10 +327,11 @@ class Study:
 
                 def make(part: pd.DataFrame = part, pname: str = pname) -> pd.DataFrame:
                     # each part its own sample seed: the parts are drawn independently
-                    return synthesize_part(sy, part, identifier=ident, seed=seed + 7919 * (1 + plan.part_names.index(pname)))
+                    return synthesize_part(sy, part, identifier=ident, seed=seed + 7919 * (1 + plan.part_names.index(pname)),
+                                           kinds=kinds)
 
                 syn_parts[pname] = timer(f"synth:{sy.label}")(lambda k=k, make=make: cache.frame("synth", k, make))
-                statement = guarantee(sy, part.drop(columns=[ident]))
+                statement = guarantee(sy, part.drop(columns=[ident]), kinds)
                 if statement is not None:  # a DP synthesizer: what its epsilon covers (declarations, not rows)
                     record.setdefault("guarantees", {}).setdefault(sy.label, {})[pname] = statement
                 keys = next((syn_parts[pname][c] for c in KEY_COLUMNS if c in syn_parts[pname].columns), None)

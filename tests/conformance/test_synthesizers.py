@@ -39,13 +39,7 @@ SECRET = "k" * 32  # a test pseudonymisation key (>= 16 bytes)
 
 #: real bugs the suite found: (method, check) -> reason; the param is a strict xfail that must fail
 #: by not raising (pytest.raises' failure)
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    ("preserving", "identifier_like"): (
-        "preserving (default mode='conditional', inner='cart') accepts a part with a column of distinct "
-        "text on every row besides the identifier (e.g. an e-mail address): fit() never calls "
-        "check_identifier_like (the inner CART's fit is not run in this mode), and the donors drawn "
-        "from the leaves copy real values into the output (300 rows: every sampled value is a real one)"),
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 def _uses_identifier(name: str) -> bool:

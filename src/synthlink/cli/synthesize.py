@@ -23,12 +23,13 @@ from synthlink.cli._guard import (
     PART_SEED_STEP,
     check_output,
     declared_identifier,
+    declared_kinds,
     refuse_identifiers,
     split_folder_of,
     split_info,
 )
 from synthlink.cli._params import parse_params
-from synthlink.errors import ConfigError, InputError, PrivacyError
+from synthlink.errors import ConfigError, InputError
 from synthlink.io import read_table, write_table
 
 
@@ -71,7 +72,9 @@ def register(app: typer.Typer) -> None:
             "--drop-column", help="column(s) to leave out, such as the identifier (repeatable)")] = None,
         overwrite: Annotated[bool, typer.Option("--overwrite", help="replace an existing output file")] = False,
     ) -> None:
-        from synthlink.synth import get_synthesizer, synthesizer_class
+        from synthlink.config import MethodSpec
+        from synthlink.pipeline import synthesize_part
+        from synthlink.synth import synthesizer_class
 
         check_output(out, overwrite)
         params = parse_params(param)
@@ -85,18 +88,14 @@ def register(app: typer.Typer) -> None:
         if rows is not None and rows < 0:
             raise ConfigError(f"--rows must be zero or more, got {rows}")
         # the one identifier a record-preserving method may take (it writes a pseudonym instead)
-        own = [str(params["identifier"])] if getattr(cls, "uses_identifier", False) and params.get("identifier") else []
+        own = [str(params["identifier"])] if cls.uses_identifier and params.get("identifier") else []
         refuse_identifiers(df, str(part), declared=[declared_identifier(part)], allowed=own)
         how = ""
         if seed is None:
             got = study_seed(part)
             seed, how = got if got is not None else (0, "")
-        syn = get_synthesizer(method, **params)
-        syn.fit(df)
-        fake = syn.sample(len(df) if rows is None else rows, seed=seed)
-        leaked = [c for c in own if c in fake.columns]
-        if leaked:
-            raise PrivacyError(f"synthesizer '{method}' returned the identifier column '{leaked[0]}'; nothing written")
+        fake = synthesize_part(MethodSpec(method, params, method), df, identifier=own[0] if own else None,
+                               seed=seed, n=rows, kinds=declared_kinds(part) or None)
         write_table(fake, out)
         seed_note = f" (seed {seed}: {how})" if how else f" (seed {seed})"
         typer.echo(f"{method}: fitted on {len(df):,} rows x {len(df.columns)} columns, wrote {len(fake):,} rows to {out}{seed_note}")

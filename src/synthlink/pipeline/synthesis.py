@@ -8,17 +8,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthlink.errors import SynthlinkError
+from synthlink.errors import PrivacyError
 from synthlink.synth import get_synthesizer, synthesizer_class
 
 
-def guarantee(sy: Any, data: pd.DataFrame) -> dict[str, Any] | None:
+def guarantee(sy: Any, data: pd.DataFrame, kinds: dict[str, str] | None = None) -> dict[str, Any] | None:
     """The privacy statement of a synthesizer that makes one (``guarantee(data)``: a DP
     synthesizer's epsilon and what it does and does not cover), else None. It reads the
     declarations and the columns' dtypes, not the rows, so a cached part can be labelled too."""
-    if not synthesizer_class(sy.name).differentially_private:
+    cls = synthesizer_class(sy.name)
+    if not cls.differentially_private:
         return None
-    return dict(get_synthesizer(sy.name, **dict(sy.params)).guarantee(data))
+    params = dict(sy.params)
+    declared = {c: k for c, k in (kinds or {}).items() if c in data.columns}
+    if declared and cls.accepts_kinds and "kinds" not in params:
+        params["kinds"] = declared
+    return dict(get_synthesizer(sy.name, **params).guarantee(data))
 
 
 def key_positions(sy: Any, ident: str, ids: pd.Series) -> pd.Series | None:
@@ -43,19 +48,24 @@ def source_positions(key_pos: pd.Series | None, keys: pd.Series | None) -> np.nd
     return keys.reset_index(drop=True).map(key_pos).fillna(-1).astype("int64").to_numpy()
 
 
-def synthesize_part(spec: Any, part: pd.DataFrame, *, identifier: str, seed: int, n: int | None = None) -> pd.DataFrame:
+def synthesize_part(spec: Any, part: pd.DataFrame, *, identifier: str | None, seed: int, n: int | None = None,
+                    kinds: dict[str, str] | None = None) -> pd.DataFrame:
     """Fit the synthesizer ``spec`` names on one part and draw ``n`` rows (default: as many as the
     part has) with ``seed``. The identifier is dropped before fitting, except for a
     record-preserving synthesizer, which replaces it by a pseudonymised key; a synthesizer that
-    returns the real identifier column is an error."""
+    returns the real identifier column is an error. ``kinds`` (declared column kinds) reach a
+    synthesizer that models columns by kind, unless its own parameters declare them."""
     cls = synthesizer_class(spec.name)
     params = dict(spec.params)
-    if cls.uses_identifier:
+    if cls.uses_identifier and identifier is not None:
         params.setdefault("identifier", identifier)  # record-preserving: keeps a pseudonymised key
+    declared = {c: k for c, k in (kinds or {}).items() if c in part.columns and c != identifier}
+    if declared and cls.accepts_kinds and "kinds" not in params:
+        params["kinds"] = declared
     s = get_synthesizer(spec.name, **params)
-    data = part if cls.uses_identifier else part.drop(columns=[identifier], errors="ignore")
+    data = part if cls.uses_identifier or identifier is None else part.drop(columns=[identifier], errors="ignore")
     s.fit(data)
     out = s.sample(len(part) if n is None else int(n), seed=seed)
-    if identifier in out.columns:
-        raise SynthlinkError(f"synthesizer '{spec.name}' returned the real identifier column '{identifier}'")
+    if identifier is not None and identifier in out.columns:
+        raise PrivacyError(f"synthesizer '{spec.name}' returned the real identifier column '{identifier}'; nothing written")
     return out

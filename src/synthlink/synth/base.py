@@ -29,6 +29,9 @@ class Synthesizer(ABC):
     #: record-preserving: fitted on the part with its identifier, writes a pseudonymised record key
     #: (``pseudo_key``) so that the parts can be joined; every other synthesizer never sees it
     uses_identifier: ClassVar[bool] = False
+    #: takes ``kinds`` (a declared kind per column, as the plan's ``kinds:``) and models each column
+    #: by its declared kind rather than its dtype; the study passes the plan's kinds to it
+    accepts_kinds: ClassVar[bool] = False
     #: the synthesizer states a differential-privacy guarantee (``guarantee(data)``)
     differentially_private: ClassVar[bool] = False
 

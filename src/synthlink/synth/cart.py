@@ -54,7 +54,7 @@ column (or, with smoothing, a smoothed one), so **drop the identifier column bef
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,7 +62,7 @@ import numpy as np
 import pandas as pd
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from synthlink.errors import ConfigError, PrivacyError
+from synthlink.errors import ConfigError, InputError, PrivacyError
 from synthlink.synth.base import Synthesizer
 
 _NS_PER_DAY = 86_400 * 10**9
@@ -116,7 +116,23 @@ def _is_null(v: Any) -> bool:
         return False
 
 
-def column_kind(s: pd.Series) -> str:
+def column_kind(s: pd.Series, declared: str | None = None) -> str:
+    """How a synthesizer models a column: ``numeric``, ``date`` or ``categorical``. A declared kind
+    (the plan's ``kinds:``; ordinal counts as categorical) wins over the dtype, which otherwise
+    decides as R's class does for synthpop: numbers are numeric, everything else a factor."""
+    if declared is not None:
+        from synthlink.schema import Kind, declared_kind
+
+        k = declared_kind(str(s.name), declared)
+        if k is Kind.DATE:
+            if not pd.api.types.is_datetime64_any_dtype(s):
+                raise InputError(f"column '{s.name}': declared date but holds no dates (dtype {s.dtype})")
+            return "date"
+        if k is Kind.NUMERIC:
+            if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+                raise InputError(f"column '{s.name}': declared numeric but holds non-numeric values (dtype {s.dtype})")
+            return "numeric"
+        return "categorical"
     if pd.api.types.is_datetime64_any_dtype(s):
         return "date"
     if pd.api.types.is_bool_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype):
@@ -126,8 +142,9 @@ def column_kind(s: pd.Series) -> str:
     return "categorical"
 
 
-def encode_column(s: pd.Series) -> EncodedColumn:
-    kind = column_kind(s)
+def encode_column(s: pd.Series, declared: str | None = None) -> EncodedColumn:
+    """One column as numbers for tree or copula models (see :func:`column_kind` for its kind)."""
+    kind = column_kind(s, declared)
     name = str(s.name)
     if kind == "numeric":
         return EncodedColumn(name, kind, values=s.astype("float64").to_numpy(dtype=float, na_value=np.nan))
@@ -247,11 +264,11 @@ class _Step:
     rows: np.ndarray | None  # original rows the model is fitted on (None = all)
     predictors: list[int]  # indices of earlier steps used as predictors
     categorical: bool
-    model: Any = None  # fitted _LeafDonors
+    model: Any = None  # fitted LeafDonors
 
 
 @dataclass
-class _LeafDonors:
+class LeafDonors:
     """A tree plus the original target values grouped by leaf, for vectorised donor draws."""
 
     tree: Any
@@ -261,7 +278,7 @@ class _LeafDonors:
     donors: np.ndarray  # y sorted by leaf
 
     @classmethod
-    def fit(cls, tree: Any, X: np.ndarray | None, y: np.ndarray) -> _LeafDonors:
+    def fit(cls, tree: Any, X: np.ndarray | None, y: np.ndarray) -> LeafDonors:
         if tree is None:
             leaves = np.zeros(len(y), dtype=np.int64)
             n_nodes = 1
@@ -291,6 +308,7 @@ class CartSynthesizer(Synthesizer):
 
     name = "cart"
     summary = "sequential CART synthesis as synthpop (visit sequence, leaf donors, minbucket 5)"
+    accepts_kinds = True
 
     def __init__(
         self,
@@ -302,7 +320,9 @@ class CartSynthesizer(Synthesizer):
         smoothing: str = "",
         proper: bool = False,
         random_state: int = 0,
+        kinds: Mapping[str, str] | None = None,
     ) -> None:
+        self.kinds = kinds
         self.visit_sequence = visit_sequence
         self.min_samples_leaf = min_samples_leaf
         self.min_samples_split = min_samples_split
@@ -353,7 +373,8 @@ class CartSynthesizer(Synthesizer):
         check_identifier_like(data, "cart")
         self.visit_sequence_ = self._order([str(c) for c in data.columns])
         data = data.rename(columns=str)
-        self.encoded_ = {c: encode_column(data[c]) for c in self.visit_sequence_}
+        kinds = dict(self.kinds or {})
+        self.encoded_ = {c: encode_column(data[c], kinds.get(c)) for c in self.visit_sequence_}
         self.n_ = len(data)
         steps: list[_Step] = []
         # predictor matrix columns of the ORIGINAL data, one per step (float32 as sklearn trees)
@@ -390,7 +411,7 @@ class CartSynthesizer(Synthesizer):
             for st in steps:
                 st.model = self._fit_step(st, False, rng)
 
-    def _fit_step(self, st: _Step, bootstrap: bool, rng: np.random.Generator) -> _LeafDonors:
+    def _fit_step(self, st: _Step, bootstrap: bool, rng: np.random.Generator) -> LeafDonors:
         """Fit one step's tree on the original rows (or on a bootstrap sample of them)."""
         rows = st.rows if st.rows is not None else np.arange(self.n_)
         y = st.y
@@ -398,7 +419,7 @@ class CartSynthesizer(Synthesizer):
             pick = rng.integers(0, len(rows), size=len(rows))
             rows, y = rows[pick], y[pick]
         if not st.predictors or len(np.unique(y)) < 2 or len(y) < self.min_split:
-            return _LeafDonors.fit(None, None, y)
+            return LeafDonors.fit(None, None, y)
         X = self._X[np.ix_(rows, np.asarray(st.predictors, dtype=np.intp))]
         seed = int(rng.integers(0, 2**31 - 1))
         common = dict(
@@ -416,7 +437,7 @@ class CartSynthesizer(Synthesizer):
             root = float(np.var(y))
             tree = DecisionTreeRegressor(min_impurity_decrease=float(self.cp) * root, **common)
         tree.fit(X, y)
-        return _LeafDonors.fit(tree, X, y)
+        return LeafDonors.fit(tree, X, y)
 
     # -- sample ---------------------------------------------------------------------------------
     def _sample(self, n: int, seed: int) -> pd.DataFrame:

@@ -27,6 +27,8 @@ higher-order structure, which is what CART keeps.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from scipy import special, stats
@@ -59,8 +61,11 @@ class GaussianCopulaSynthesizer(Synthesizer):
     name = "copula"
     summary = "Gaussian copula: empirical marginals, normal-scores correlation"
 
-    def __init__(self, random_state: int = 0) -> None:
+    accepts_kinds = True
+
+    def __init__(self, random_state: int = 0, kinds: Mapping[str, str] | None = None) -> None:
         self.random_state = random_state
+        self.kinds = kinds
 
     def _fit(self, data: pd.DataFrame) -> None:
         check_identifier_like(data, "copula")
@@ -73,8 +78,9 @@ class GaussianCopulaSynthesizer(Synthesizer):
         self.thresholds_: dict[str, np.ndarray] = {}  # cumulative category shares
         self.sorted_values_: dict[str, np.ndarray] = {}
         scores: list[np.ndarray] = []
+        kinds = dict(self.kinds or {})
         for c in data.columns:
-            enc = encode_column(data[c])
+            enc = encode_column(data[c], kinds.get(c))
             self.encoded_[c] = enc
             if enc.kind == "categorical":
                 assert enc.codes is not None and enc.categories is not None

@@ -41,7 +41,13 @@ from synthlink.errors import ConfigError, InputError
 from synthlink.pseudonymise import load_key, pseudonymise
 from synthlink.schema import check_identifier
 from synthlink.synth.base import Synthesizer, restore_dtypes
-from synthlink.synth.cart import CartSynthesizer, EncodedColumn, _LeafDonors, encode_column
+from synthlink.synth.cart import (
+    CartSynthesizer,
+    EncodedColumn,
+    LeafDonors,
+    check_identifier_like,
+    encode_column,
+)
 
 MODES = ("conditional", "row_aligned")
 
@@ -114,8 +120,12 @@ class RecordPreserving(Synthesizer):
         if not isinstance(inner, CartSynthesizer):
             raise ConfigError("preserving: mode 'conditional' needs inner='cart'; use mode='row_aligned' for other synthesizers")
         inner._validate()
+        # the inner CART's own fit (which refuses identifier-like columns) does not run in this
+        # mode: refuse them here, or the leaf donors would copy them into the output
+        check_identifier_like(data, "preserving")
         self.inner_ = inner
-        self.encoded_: dict[str, EncodedColumn] = {c: encode_column(data[c]) for c in data.columns}
+        kinds = dict(inner.kinds or {})
+        self.encoded_: dict[str, EncodedColumn] = {c: encode_column(data[c], kinds.get(c)) for c in data.columns}
         # predictor blocks per column: codes, or values (nulls below range) + null indicator
         blocks: dict[str, list[np.ndarray]] = {}
         for c, enc in self.encoded_.items():
@@ -152,10 +162,10 @@ class RecordPreserving(Synthesizer):
                     m["values"] = self._tree(None if X is None else X[rows], enc.values[rows], False, rng)
             self.models_[c] = m
 
-    def _tree(self, X: np.ndarray | None, y: np.ndarray, categorical: bool, rng: np.random.Generator) -> _LeafDonors:
+    def _tree(self, X: np.ndarray | None, y: np.ndarray, categorical: bool, rng: np.random.Generator) -> LeafDonors:
         inner = self.inner_
         if X is None or len(np.unique(y)) < 2 or len(y) < inner.min_split:
-            return _LeafDonors.fit(None, None, y)
+            return LeafDonors.fit(None, None, y)
         kw = dict(min_samples_leaf=int(inner.min_samples_leaf), min_samples_split=max(2, inner.min_split),
                   max_depth=int(inner.max_depth), random_state=int(rng.integers(0, 2**31 - 1)))
         if categorical:
@@ -164,7 +174,7 @@ class RecordPreserving(Synthesizer):
         else:
             tree = DecisionTreeRegressor(min_impurity_decrease=float(inner.cp) * float(np.var(y)), **kw)
         tree.fit(X, y)
-        return _LeafDonors.fit(tree, X, y)
+        return LeafDonors.fit(tree, X, y)
 
     def sample(self, n: int | None = None, seed: int = 0) -> pd.DataFrame:
         if not hasattr(self, "n_"):

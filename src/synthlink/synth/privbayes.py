@@ -299,6 +299,7 @@ class PrivBayesSynthesizer(Synthesizer):
     name = "privbayes"
     summary = "differentially private PrivBayes (tree of Laplace-noised 2-way marginals), epsilon=1"
     differentially_private = True
+    accepts_kinds = True
 
     def __init__(
         self,
