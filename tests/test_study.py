@@ -252,10 +252,10 @@ def test_privacy_sampling_keeps_each_row_tied_to_its_record():
 def test_progress_total_counts_every_step(tmp_path, monkeypatch):
     """The progress bar's total is the number of steps the run takes (the truth-trained baseline
     variant and the evaluation step included): it used to end at 22/20."""
-    from synthlink import study as st
+    from synthlink.progress import Progress
 
     seen: list[str] = []
-    monkeypatch.setattr(st._Progress, "step", lambda self, d: seen.append(d))
+    monkeypatch.setattr(Progress, "step", lambda self, d: seen.append(d))
     s = Study.from_yaml(_config(tmp_path, linkers=["identifier", "exact", "probabilistic"]))
     s.run(tmp_path / "out", progress=False, report=False)
     assert len(seen) == len(s._plan_tasks())

@@ -13,7 +13,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.xfail(reason="4 known errors, fixed by the study refactor", strict=False)
 def test_mypy_is_clean():
     if importlib.util.find_spec("mypy") is None:
         pytest.skip("mypy is not installed (it comes with the test extra)")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import difflib
 import inspect
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,7 @@ def _mapping(d: Mapping[str, Any], key: str, section: str) -> Mapping[str, Any]:
     return v
 
 
-def check_method_params(cls: type, params: Mapping[str, Any], section: str, study_set: Iterable[str] = ()) -> None:
+def check_method_params(cls: Callable[..., Any], params: Mapping[str, Any], section: str, study_set: Iterable[str] = ()) -> None:
     """Method parameters must be arguments of the method (unless it takes ``**params``, as the SDV
     adapters do); ``study_set`` are arguments the study passes itself."""
     sig = inspect.signature(cls)
@@ -96,14 +96,14 @@ def _check_split_keys(raw: Mapping[str, Any], section: str = "'split'") -> None:
 def _formula_namespace() -> set[str]:
     """Names a formula may use as functions or modules: patsy's builtins (C, I, Q, center, ...),
     Python's builtins and the names statsmodels evaluates formulas among (the globals of
-    :mod:`synthlink.evaluate.utility`, where the fits run: ``np`` among them)."""
+    :mod:`synthlink.evaluate.utility.questions`, where the fits run: ``np`` among them)."""
     import builtins
 
     import patsy.builtins
 
-    from synthlink.evaluate import utility
+    from synthlink.evaluate.utility import questions
 
-    return set(patsy.builtins.__all__) | set(dir(builtins)) | set(vars(utility))
+    return set(patsy.builtins.__all__) | set(dir(builtins)) | set(vars(questions))
 
 
 def formula_columns(formula: str) -> tuple[list[str], list[str]]:

@@ -48,15 +48,7 @@ N = 240
 
 #: real bugs the suite found: (method, case) -> reason; the param is a strict xfail that must fail
 #: with a plain ValueError (an InputError, also a ValueError, would make the test pass: XPASS)
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    ("propensity", "one_row"): (
-        "propensity with one row per part raises sklearn's ValueError ('k-fold cross-validation requires "
-        "at least one train/test split ... got n_splits=1') from StratifiedKFold(min(cv, n_l, n_r)), "
-        "not an InputError"),
-    ("probabilistic", "two_rows"): (
-        "probabilistic with two rows per part (same sex, other age and canton) raises, in _train_em, Splink's ValueError ('m_probability value 0.0 is "
-        "below the minimum allowed value of 1e-300'), not an InputError"),
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 def _params(name: str) -> dict[str, Any]:

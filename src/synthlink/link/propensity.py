@@ -60,7 +60,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthlink.errors import ConfigError
+from synthlink.errors import ConfigError, InputError
 from synthlink.link.base import Linker, Links, UnsuitableMethodWarning, common_columns
 from synthlink.link.cells import sorted_unique
 from synthlink.link.kinds import CATEGORICAL, column_family
@@ -276,6 +276,9 @@ class PropensityLinker(Linker):
             auc_method = f"{int(self.cv)}-fold cross-validated, folds grouped by profile"
             groups: np.ndarray | None = self.groups_
         else:
+            if min(n_l, n_r) < 2:
+                raise InputError(f"propensity: each part needs at least 2 records to cross-validate the "
+                                 f"propensity model (got {n_l} x {n_r})")
             folds = StratifiedKFold(n_splits=min(int(self.cv), n_l, n_r), shuffle=True, random_state=seed)
             auc_method = f"{folds.get_n_splits()}-fold cross-validated"
             groups = None

@@ -38,14 +38,22 @@ def links_from_cache(pairs: pd.DataFrame, meta: dict[str, Any]) -> Links:
 
 
 def baseline_specs(linkers: list[MethodSpec]) -> list[MethodSpec]:
-    """The baseline runs every configured linker and, for a probabilistic linker whose m comes from
-    EM, the same linker with m trained from the true pairs: EM can fail silently on weak linking
-    variables, and only the original split can show it."""
+    """The baseline runs every configured linker and the extra variants a method declares
+    (``Linker.baseline_variants``), labelled ``label:suffix``: the probabilistic linker with m
+    trained from the true pairs beside m by EM, since EM can fail silently on weak linking
+    variables and only the original split can show it. A variant the configured parameters
+    already are is not repeated."""
+    import inspect
+
     out: list[MethodSpec] = []
     for spec in linkers:
         out.append(spec)
-        if spec.name == "probabilistic" and spec.params.get("m_from", "em") == "em":
-            out.append(MethodSpec(spec.name, {**spec.params, "m_from": "truth"}, f"{spec.label}:truth"))
+        cls = linker_class(spec.name)
+        defaults = {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()}
+        for suffix, params in cls.baseline_variants:
+            if all(spec.params.get(k, defaults.get(k)) == v for k, v in params.items()):
+                continue
+            out.append(MethodSpec(spec.name, {**spec.params, **params}, f"{spec.label}:{suffix}"))
     return out
 
 
@@ -61,14 +69,9 @@ def pseudo_key(a: pd.DataFrame, b: pd.DataFrame) -> str | None:
 
 
 def accepts(cls: type, parameter: str) -> bool:
-    """Whether a linker class takes ``parameter`` (``truth``, ``kinds``, ``on``): its declared
-    capability where it declares one (``accepts_truth``, ``accepts_kinds``), else its constructor."""
-    declared = getattr(cls, f"accepts_{parameter}", None)
-    if isinstance(declared, bool):
-        return declared
-    import inspect
-
-    return parameter in inspect.signature(cls.__init__).parameters
+    """Whether a linker class declares it takes ``parameter``: ``truth`` (learns from the true
+    pairs) or ``kinds`` (compares values by declared kind), from its ``accepts_*`` capability."""
+    return bool(getattr(cls, f"accepts_{parameter}"))
 
 
 def link_parts(spec: MethodSpec, left: pd.DataFrame, right: pd.DataFrame, *, on: list[str], seed: int,

@@ -23,7 +23,8 @@ def guarantee(sy: Any, data: pd.DataFrame, kinds: dict[str, str] | None = None) 
     declared = {c: k for c, k in (kinds or {}).items() if c in data.columns}
     if declared and cls.accepts_kinds and "kinds" not in params:
         params["kinds"] = declared
-    return dict(get_synthesizer(sy.name, **params).guarantee(data))
+    statement = get_synthesizer(sy.name, **params).guarantee(data)
+    return dict(statement) if statement is not None else None
 
 
 def key_positions(sy: Any, ident: str, ids: pd.Series) -> pd.Series | None:

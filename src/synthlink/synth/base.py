@@ -51,6 +51,12 @@ class Synthesizer(ABC):
     @abstractmethod
     def _fit(self, data: pd.DataFrame) -> None: ...
 
+    def guarantee(self, data: pd.DataFrame) -> dict[str, Any] | None:
+        """The formal privacy statement of what ``fit(data)`` would release: None for methods that
+        make none; a differentially private synthesizer (``differentially_private``) returns its
+        epsilon, delta and what the guarantee does and does not cover."""
+        return None
+
     def sample(self, n: int, seed: int = 0) -> pd.DataFrame:
         if not hasattr(self, "columns_"):
             raise RuntimeError(f"{self.name}: call fit() before sample()")

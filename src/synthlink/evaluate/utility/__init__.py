@@ -51,6 +51,7 @@ from synthlink.evaluate.utility.encoding import (
     column_kinds,
     quantile_bins,
 )
+from synthlink.evaluate.utility.marginal import ks_statistic, tvd, univariate
 from synthlink.evaluate.utility.metrics import DESIGN_METRICS, METRICS, metric
 from synthlink.evaluate.utility.ml import limited_threads, ml_utility
 from synthlink.evaluate.utility.questions import (
@@ -62,7 +63,6 @@ from synthlink.evaluate.utility.questions import (
     std_coef_diff,
 )
 from synthlink.evaluate.utility.report import utility_report
-from synthlink.evaluate.utility.univariate import ks_statistic, tvd, univariate
 
 __all__ = [
     "CELL_BINS",

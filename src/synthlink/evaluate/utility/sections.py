@@ -25,10 +25,10 @@ from synthlink.evaluate.utility.design import (
     frechet_bounds_cat,
 )
 from synthlink.evaluate.utility.encoding import GROUP, Encoded, encode, jsonable, nanmean, records
+from synthlink.evaluate.utility.marginal import univariate
 from synthlink.evaluate.utility.metrics import metric
 from synthlink.evaluate.utility.ml import ml_utility_unthreaded
 from synthlink.evaluate.utility.questions import research_question
-from synthlink.evaluate.utility.univariate import univariate
 
 
 @dataclass

@@ -346,7 +346,12 @@ class ProbabilisticLinker(Linker):
             # EM model: always when m_from="em", and alongside the truth model when a truth is known
             if self.m_from == "em" or truth is not None:
                 lk_em = SplinkLinker([tl, tr], copy.deepcopy(u_model), log_level=logging.WARNING)
-                em_info = train_em(lk_em, self._em_rules(), self.on_, self.max_pairs_em, self.max_iterations)
+                try:
+                    em_info = train_em(lk_em, self._em_rules(), self.on_, self.max_pairs_em, self.max_iterations)
+                except ValueError as e:  # Splink refuses a degenerate estimate (m = 0 on a handful of pairs)
+                    raise InputError(f"probabilistic: EM could not estimate m on these parts ({len(self.left_)} x "
+                                     f"{len(self.right_)} records): {e}; link larger parts, or use m_from='truth' "
+                                     "where true pairs are known") from None
                 lap("em")
                 models["em"] = lk_em
             if truth is not None and len(truth):
