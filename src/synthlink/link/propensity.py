@@ -51,10 +51,9 @@ Diagnostics
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import warnings as _warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -65,20 +64,9 @@ from synthlink.link.base import Linker, Links, UnsuitableMethodWarning, common_c
 from synthlink.link.cells import sorted_unique
 from synthlink.link.kinds import CATEGORICAL, column_family
 from synthlink.schema import joint_codes
+from synthlink.threads import limited_threads
 
 MODELS = ("logistic", "tree", "forest")
-
-
-@contextlib.contextmanager
-def _limited_threads(n: int | None) -> Iterator[None]:
-    if n is None:
-        yield
-        return
-    import sklearn.ensemble  # noqa: F401  (load the OpenMP runtime before limiting it)
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=int(n)):
-        yield
 
 
 def _member(x: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
@@ -282,7 +270,7 @@ class PropensityLinker(Linker):
             folds = StratifiedKFold(n_splits=min(int(self.cv), n_l, n_r), shuffle=True, random_state=seed)
             auc_method = f"{folds.get_n_splits()}-fold cross-validated"
             groups = None
-        with _limited_threads(self.threads):
+        with limited_threads(self.threads):
             cv_p = cross_val_predict(self._estimator(seed), X, y, cv=folds, groups=groups, method="predict_proba")[:, 1]
             est = self._estimator(seed).fit(X, y)
             p = est.predict_proba(X)[:, 1]

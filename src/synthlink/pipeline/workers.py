@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from synthlink.cache import Cache
+from synthlink.threads import limited_threads
 
 log = logging.getLogger("synthlink")
 
@@ -44,9 +45,7 @@ def run_task(fn: Callable[..., dict[str, Any]], args: tuple[Any, ...]) -> tuple[
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1):  # one task per core: no nested thread pools
+        with limited_threads(1):  # one task per core: no nested thread pools
             res = guard(lambda: fn(*args, parallel=True))
     return res, time.perf_counter() - t0
 

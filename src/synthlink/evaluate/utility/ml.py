@@ -3,8 +3,7 @@ synthetic table and on train, both tested on control (train on synthetic, test o
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,21 +11,7 @@ import pandas as pd
 
 from synthlink.errors import ConfigError, InputError
 from synthlink.evaluate.utility.encoding import NA_LABEL, as_float, as_labels, subsample
-
-
-@contextlib.contextmanager
-def limited_threads(n: int | None) -> Iterator[None]:
-    """Cap BLAS and OpenMP threads to ``n`` inside the block (None: leave them alone). The native
-    libraries are loaded first: threadpoolctl only limits libraries already loaded."""
-    if n is None:
-        yield
-        return
-    import sklearn.ensemble  # noqa: F401
-    import statsmodels.api  # noqa: F401
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=n):
-        yield
+from synthlink.threads import limited_threads
 
 
 def ml_frame(df: pd.DataFrame, features: Sequence[str], kinds: Mapping[str, str],
