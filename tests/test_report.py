@@ -100,9 +100,10 @@ class _Trap(http.server.BaseHTTPRequestHandler):
         pass
 
 
-#: Chromium's own background services (not the page): time, component updates
+#: Chromium's own background services (not the page): time, component updates, and the
+#: www.google.com probe that Debian's Chromium 150 makes at start (seen loading about:blank alone)
 _SERVICE_HOSTS = ("clients2.google.com", "update.googleapis.com", "clientservices.googleapis.com",
-                  "accounts.google.com", "redirector.gvt1.com", "edgedl.me.gvt1.com")
+                  "accounts.google.com", "redirector.gvt1.com", "edgedl.me.gvt1.com", "www.google.com")
 
 
 def _browser_service(request_line: str) -> bool:
