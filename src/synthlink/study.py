@@ -400,9 +400,9 @@ def _inside(a: Path, b: Path) -> bool:
 
 
 def _version() -> str:
-    from synthlink import __version__
+    from synthlink.version import version
 
-    return __version__
+    return version()
 
 
 # ---------------------------------------------------------------------------------------------
