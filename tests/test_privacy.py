@@ -22,13 +22,13 @@ from synthlink.evaluate.privacy import (
     singling_out,
 )
 from synthlink.evaluate.privacy import neighbors as nb
-from synthlink.evaluate.privacy.attacks import EQ, GE, ISNULL, LE, NE, _code_frames, _counts
 from synthlink.evaluate.privacy.dcr import normalised_share
 from synthlink.evaluate.privacy.disclosure import (
     attribute_disclosure,
     disclosure_measures,
     identity_disclosure,
 )
+from synthlink.evaluate.privacy.queries import EQ, GE, ISNULL, LE, NE, code_frames, count_matches
 from synthlink.evaluate.privacy.stats import Rate, delong_auc, residual_risk, wilson
 
 # -- statistics ---------------------------------------------------------------------------------
@@ -123,14 +123,14 @@ def test_blocked_search_equals_brute_force(monkeypatch):
 
 def test_query_counts_by_hand():
     df = pd.DataFrame({"x": [1.0, 2.0, np.nan, 4.0], "c": ["a", "b", "a", "a"]})
-    (tab,) = _code_frames([df], ["x", "c"], {"x": "numeric", "c": "categorical"})
+    (tab,) = code_frames([df], ["x", "c"], {"x": "numeric", "c": "categorical"})
     code_a = tab.x[0, 1]
     cols = np.array([[0, 1], [0, 1], [0, 0], [0, 1]])
     ops = np.array([[GE, EQ], [LE, EQ], [ISNULL, ISNULL], [NE, EQ]])
     vals = np.array([[2.0, code_a], [4.0, code_a], [np.nan, np.nan], [1.0, code_a]])
     # x >= 2 & c == a -> row 3 only; x <= 4 & c == a -> rows 0, 3 (null x never matches);
     # x is null -> row 2; x != 1 & c == a -> row 3 (null x is not "!= 1")
-    assert _counts(tab, cols, ops, vals).tolist() == [1, 2, 1, 1]
+    assert count_matches(tab, cols, ops, vals).tolist() == [1, 2, 1, 1]
 
 
 def test_singling_out_counts_control_and_baseline():
@@ -356,14 +356,15 @@ def test_compare_risk_side_by_side(split):
 
 
 def test_bitset_counts_equal_the_row_scan():
-    from synthlink.evaluate.privacy.attacks import GT, _match, _random_queries
+    from synthlink.evaluate.privacy.queries import GT, match_rows
+    from synthlink.evaluate.privacy.singling_attack import random_queries
 
     rng = np.random.default_rng(5)
     df = pd.DataFrame({"x": rng.integers(0, 30, 500).astype(float), "c": rng.choice(["a", "b", "c", None], 500),
                        "y": np.where(rng.random(500) < 0.1, np.nan, rng.normal(size=500).round(1))})
     ct = {"x": "numeric", "c": "categorical", "y": "numeric"}
-    (tab,) = _code_frames([df], list(ct), ct)
+    (tab,) = code_frames([df], list(ct), ct)
     numeric = np.array([True, False, True])
-    cols, ops, vals = _random_queries(tab, numeric, 400, 2, rng)
+    cols, ops, vals = random_queries(tab, numeric, 400, 2, rng)
     ops = np.where((ops == NE) & numeric[cols], GT, ops)  # != on a numeric column takes the row scan
-    np.testing.assert_array_equal(_counts(tab, cols, ops, vals, numeric), _match(tab, cols, ops, vals).sum(axis=1))
+    np.testing.assert_array_equal(count_matches(tab, cols, ops, vals, numeric), match_rows(tab, cols, ops, vals).sum(axis=1))

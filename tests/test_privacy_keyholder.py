@@ -10,7 +10,7 @@ import pytest
 
 from synthlink.errors import InputError
 from synthlink.evaluate.privacy import key_holder_disclosure, privacy_report
-from synthlink.evaluate.privacy.keyholder import _random_row_rate_numeric
+from synthlink.evaluate.privacy.keyholder import random_row_rate_numeric
 
 
 def test_categorical_rates_by_hand():
@@ -40,7 +40,7 @@ def test_numeric_rates_by_hand_and_baseline_against_brute_force():
     g = np.r_[rng.normal(0, 50, 400), [0.0, np.nan, -19.5, 21.0]]
     brute = np.mean([np.mean(np.isnan(g)) if np.isnan(x) else
                      np.mean(np.abs(g - x) <= 0.05 * np.abs(g) + 1e-12) for x in t])
-    assert _random_row_rate_numeric(t, g, 0.05) == pytest.approx(brute)
+    assert random_row_rate_numeric(t, g, 0.05) == pytest.approx(brute)
 
 
 def test_copy_with_keys_discloses_everything_random_pairing_nothing():

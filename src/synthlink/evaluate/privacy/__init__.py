@@ -5,7 +5,9 @@ reference.
 :func:`privacy_report` returns a JSON-ready dict with one entry per measure family:
 
 ``singling_out``, ``linkability``, ``inference``
-    Anonymeter's three attacks (PETS 2023), native and seeded (:mod:`.attacks`);
+    Anonymeter's three attacks (PETS 2023), native and seeded (:mod:`.singling_attack` with its
+    query engine :mod:`.queries`, :mod:`.linkability_attack`, :mod:`.inference_attack`; the shared
+    risk arithmetic in :mod:`.risk`);
 ``dcr``
     distance to closest record, NNDR, share closer to train than control, identical matches
     (:mod:`.dcr`);
@@ -35,11 +37,13 @@ import pandas as pd
 
 from synthlink.errors import InputError
 from synthlink.evaluate.metric import Metric, safe_metric
-from synthlink.evaluate.privacy.attacks import inference, linkability, singling_out
 from synthlink.evaluate.privacy.dcr import dcr_measures
 from synthlink.evaluate.privacy.disclosure import disclosure_measures
+from synthlink.evaluate.privacy.inference_attack import inference
 from synthlink.evaluate.privacy.keyholder import key_holder_disclosure, not_applicable
+from synthlink.evaluate.privacy.linkability_attack import linkability
 from synthlink.evaluate.privacy.membership import membership_inference
+from synthlink.evaluate.privacy.singling_attack import singling_out
 from synthlink.schema import Schema
 
 MEASURES = ("singling_out", "linkability", "inference", "dcr", "membership", "disclosure", "key_holder")

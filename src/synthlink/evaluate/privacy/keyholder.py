@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from synthlink.errors import InputError
-from synthlink.evaluate.privacy.neighbors import _as_float, column_kinds
+from synthlink.evaluate.privacy.neighbors import as_float, column_kinds
 from synthlink.evaluate.privacy.stats import Rate, residual_risk, wilson
 
 DEFINITION = ("share of persons whose true value of the secret equals (numbers: within 5%) the value in "
@@ -39,7 +39,7 @@ def not_applicable(reason: str) -> dict[str, Any]:
             "direction": "lower is safer", "range": "[0, 1]"}
 
 
-def _random_row_rate_numeric(truth: np.ndarray, syn: np.ndarray, tolerance: float) -> float:
+def random_row_rate_numeric(truth: np.ndarray, syn: np.ndarray, tolerance: float) -> float:
     """Mean over the persons of the share of synthetic values g with |g - t| <= tolerance * |g|."""
     g = np.sort(syn[~np.isnan(syn)])
     n_syn = len(syn)
@@ -87,10 +87,10 @@ def key_holder_disclosure(
         syn_all = synthetic[s].reset_index(drop=True)
         guess_s = syn_all.iloc[owned].reset_index(drop=True)
         if numeric:
-            t, g = _as_float(true_s), _as_float(guess_s)
+            t, g = as_float(true_s), as_float(guess_s)
             with np.errstate(invalid="ignore"):
                 hit = (np.abs(g - t) <= tolerance * np.abs(g) + 1e-12) | (np.isnan(g) & np.isnan(t))
-            base = _random_row_rate_numeric(t, _as_float(syn_all), tolerance)
+            base = random_row_rate_numeric(t, as_float(syn_all), tolerance)
         else:
             codes, _ = pd.factorize(pd.concat([true_s, guess_s, syn_all], ignore_index=True).astype(object),
                                     use_na_sentinel=True)

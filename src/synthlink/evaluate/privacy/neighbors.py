@@ -69,7 +69,9 @@ def column_kinds(frames: Sequence[pd.DataFrame], columns: Sequence[str], kinds: 
     return out
 
 
-def _as_float(s: pd.Series) -> np.ndarray:
+def as_float(s: pd.Series) -> np.ndarray:
+    """A column as float64 for distances: dates as days since 1970-01-01, booleans as 0/1, anything
+    not a number as NaN (coerced, never an error), missing as NaN."""
     if pd.api.types.is_datetime64_any_dtype(s):
         v = s.to_numpy(dtype="datetime64[ns]")
         out = v.astype("int64").astype(float) / 86_400e9
@@ -99,7 +101,7 @@ def encode(
     n_all = int(bounds[-1])
     num = np.empty((n_all, len(num_cols)), dtype=float)
     for j, c in enumerate(num_cols):
-        vals = np.concatenate([_as_float(f[c]) for f in frames])
+        vals = np.concatenate([as_float(f[c]) for f in frames])
         ref = np.concatenate([vals[bounds[i]:bounds[i + 1]] for i in reference])
         ref = ref[~np.isnan(ref)]
         lo, hi = (float(ref.min()), float(ref.max())) if len(ref) else (0.0, 1.0)
@@ -213,3 +215,12 @@ def nearest(q: Encoded, t: Encoded, k: int = 1, n_jobs: int = 2) -> tuple[np.nda
         d2, i2 = brute_force(q.take(rest), t, k, n_jobs)
         dist[rest], idx[rest] = d2, i2
     return dist, idx
+
+
+def nearest_indices(reference: pd.DataFrame, targets: pd.DataFrame, cols: Sequence[str], ctypes: dict[str, str],
+                    k: int) -> np.ndarray:
+    """Row indices into ``reference`` of the ``k`` nearest records of each row of ``targets`` on
+    ``cols`` (both encoded together, numeric ranges over both; exact search by :func:`nearest`)."""
+    (es, et), _, _ = encode([reference, targets], list(cols), ctypes)
+    _, idx = nearest(et, es, k=k, n_jobs=1)
+    return idx
