@@ -34,7 +34,7 @@ METHOD_KEYS = {"name", "params", "label"}
 QUESTION_KEYS = {"formula", "family", "name"}
 #: the study's own privacy settings (every other privacy_report option goes under evaluate.privacy)
 PRIVACY_KEYS = {"keys", "targets", "secret", "n_attacks"}
-EVALUATE_KEYS = {"utility", "privacy", "baseline_utility", "influence_linker", "n_jobs"}
+EVALUATE_KEYS = {"utility", "privacy", "baseline_utility", "influence_linker", "n_jobs", "measures"}
 #: evaluator options the study sets itself (a config may not give them)
 _STUDY_SET_UTILITY = {"part_columns", "common", "questions", "target", "baseline", "seed"}
 _STUDY_SET_PRIVACY = {"common", "part_columns", "seed", "source"}
@@ -237,6 +237,8 @@ def _check_evaluate(ev: Mapping[str, Any]) -> None:
         check_method_params(privacy_report, opts, "'evaluate.privacy'", _STUDY_SET_PRIVACY)
     elif ev.get("privacy") not in (None, True, False):
         raise ConfigError("'evaluate.privacy' must be true, false or a mapping of privacy_report options")
+    if ev.get("measures") not in (None, True, False):
+        raise ConfigError("'evaluate.measures' must be true or false (the registered measures on every J*)")
     il = ev.get("influence_linker")
     if il is not None:
         if not isinstance(il, Mapping) or "name" not in il:

@@ -39,6 +39,7 @@ from synthlink.pipeline import (
     StudyStopped,
     baseline_specs,
     evaluate_influence,
+    evaluate_measures,
     evaluate_privacy,
     evaluate_utility,
     evaluation_key,
@@ -266,6 +267,9 @@ class Study:
         in_both = sres.truth[[lname, rname]].notna().all(axis=1).to_numpy()
         ref_train, ref_control = reference_tables(sres.train, sres.control, sres.truth, plan, lname, rname)
         kinds = dict(plan.kinds)  # declared kinds reach every stage (linkers, evaluation)
+        from synthlink.evaluate.measures import registered
+
+        measures = registered() if cfg.evaluate.get("measures", True) else []
         log.info("seed %s: split into %s (%d rows) and %s (%d rows), %d true pairs", seed, lname, len(left), rname, len(right), len(truth))
 
         ev = cfg.evaluate
@@ -373,6 +377,10 @@ class Study:
                         to_ref = np.full(len(in_both), -1, dtype=np.int64)
                         to_ref[in_both] = np.arange(int(in_both.sum()))
                         source = np.where(in_train >= 0, to_ref[np.maximum(in_train, 0)], -1)
+                if measures:  # plug-in measures of the registry (synthlink.evaluate.measures)
+                    mk = stage_key("measures", ek, [(m.name, f"{m.fn.__module__}.{m.fn.__qualname__}") for m in measures])
+                    queue.add("measures", mk, evaluate_measures, (ref_train, ref_control, Js, common, part_cols, seed, measures),
+                              entry, "measures")
                 queue.add("privacy", ek, evaluate_privacy, (ref_train, ref_control, Js, common, part_cols, cfg.privacy, seed, ev, source, kinds),
                           entry, "privacy")
                 record["synthetic"].append(entry)

@@ -37,4 +37,22 @@ def get_linker(name: str, **params: Any) -> Linker:
         raise ConfigError(f"linker '{name}': bad parameter ({e})") from None
 
 
-__all__ = ["Linker", "Links", "available", "get_linker", "linker_class", "shuffled_link"]
+def register(name: str, target: str | type[Linker], *, replace: bool = False) -> None:
+    """Add a linker to the registry: ``target`` is a class or ``"module:Class"`` (imported when
+    first used). A name already taken is an error unless ``replace``. In-tree methods are one line
+    in ``_REGISTRY``; plug-ins call this (studies, the command line and the report then know them)."""
+    if name in _REGISTRY and not replace:
+        raise ConfigError(f"a linker named '{name}' is already registered")
+    if isinstance(target, str):
+        _REGISTRY[name] = target
+    else:
+        if not (isinstance(target, type) and issubclass(target, Linker)):
+            raise ConfigError(f"linker '{name}': {target!r} is not a Linker subclass")
+        _REGISTRY[name] = f"{target.__module__}:{target.__qualname__}"
+
+
+def unregister(name: str) -> None:
+    _REGISTRY.pop(name, None)
+
+
+__all__ = ["Linker", "Links", "available", "register", "unregister", "get_linker", "linker_class", "shuffled_link"]

@@ -4,7 +4,8 @@ command-line verb call, so that an institution's stage-by-stage path gives the s
     data        load_data, surrogate_identifier
     synthesis   synthesize_part, guarantee, key_positions, source_positions
     linking     link_parts, baseline_specs, pseudo_key (and the links' cache format)
-    evaluation  reference_tables, evaluate_utility, evaluate_privacy, evaluate_influence
+    evaluation  reference_tables, evaluate_utility, evaluate_privacy, evaluate_measures,
+                evaluate_influence
     workers     EvalQueue, run_in_workers, stop_on_signals (evaluations on all cores, clean stops)
 
 Reconstruction is :mod:`synthlink.reconstruct`. Only the study knows the whole order.
@@ -13,6 +14,7 @@ Reconstruction is :mod:`synthlink.reconstruct`. Only the study knows the whole o
 from synthlink.pipeline.data import load_data, surrogate_identifier
 from synthlink.pipeline.evaluation import (
     evaluate_influence,
+    evaluate_measures,
     evaluate_privacy,
     evaluate_utility,
     evaluation_key,
@@ -50,6 +52,7 @@ __all__ = [
     "accepts",
     "baseline_specs",
     "evaluate_influence",
+    "evaluate_measures",
     "evaluate_privacy",
     "evaluate_utility",
     "evaluation_key",

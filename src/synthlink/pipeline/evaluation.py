@@ -115,3 +115,15 @@ def reference_tables(train: pd.DataFrame, control: pd.DataFrame, truth: pd.DataF
     ref_train = train.loc[in_both, cols].reset_index(drop=True)
     ref_control = control.loc[covered(control, plan, [lname, rname]), cols].reset_index(drop=True)
     return ref_train, ref_control
+
+
+def evaluate_measures(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame, common: list[str],
+                      part_cols: dict[str, list[str]] | None, seed: int, measures: list[Any],
+                      parallel: bool = False) -> dict[str, Any]:
+    """Every plug-in measure (:mod:`synthlink.evaluate.measures`) on one table: name -> result.
+    The measures are passed in (resolved from the registry by the caller), so worker processes
+    need no registry of their own."""
+    from synthlink.evaluate.measures import run
+
+    return {m.name: run(m, train, control, synthetic, common=common, part_columns=part_cols, seed=seed)
+            for m in measures}

@@ -40,4 +40,22 @@ def get_synthesizer(name: str, **params: Any) -> Synthesizer:
         raise ConfigError(f"synthesizer '{name}': bad parameter ({e})") from None
 
 
-__all__ = ["Synthesizer", "available", "get_synthesizer", "synthesizer_class"]
+def register(name: str, target: str | type[Synthesizer], *, replace: bool = False) -> None:
+    """Add a synthesizer to the registry: ``target`` is a class or ``"module:Class"`` (imported when
+    first used). A name already taken is an error unless ``replace``. In-tree methods are one line
+    in ``_REGISTRY``; plug-ins call this (studies, the command line and the report then know them)."""
+    if name in _REGISTRY and not replace:
+        raise ConfigError(f"a synthesizer named '{name}' is already registered")
+    if isinstance(target, str):
+        _REGISTRY[name] = target
+    else:
+        if not (isinstance(target, type) and issubclass(target, Synthesizer)):
+            raise ConfigError(f"synthesizer '{name}': {target!r} is not a Synthesizer subclass")
+        _REGISTRY[name] = f"{target.__module__}:{target.__qualname__}"
+
+
+def unregister(name: str) -> None:
+    _REGISTRY.pop(name, None)
+
+
+__all__ = ["Synthesizer", "available", "register", "unregister", "get_synthesizer", "synthesizer_class"]
