@@ -541,8 +541,9 @@ def test_accuracy_interval_is_of_the_accuracy_not_of_recall() -> None:
     # a many-to-one hot deck: 357 of 1000 true pairs among its links (recall) but 280 correct after
     # the one-to-one step (accuracy 0.28). Wilson(280, 1000): centre (280 + 1.92) / 1003.84 = 0.2808,
     # half-width 1.96/1003.84 * sqrt(280*720/1000 + 0.96) = 0.0279 -> [0.253, 0.309]
-    from synthlink.report import _accuracy_ci
+    from synthlink.report.figures import accuracy_ci
+    from synthlink.results import LinkageQuality
 
-    lo, hi, n = _accuracy_ci({"quality": {"accuracy": 0.28, "true_pairs": 1000, "true_positives": 357}})
+    lo, hi, n = accuracy_ci(LinkageQuality.from_dict({"accuracy": 0.28, "true_pairs": 1000, "true_positives": 357}))
     assert n == 1000
     assert lo == pytest.approx(0.253, abs=1e-3) and hi == pytest.approx(0.309, abs=1e-3)
