@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from synthlink.errors import ConfigError
 from synthlink.evaluate.privacy import (
     compare_risk,
     dcr_measures,
@@ -368,3 +369,19 @@ def test_bitset_counts_equal_the_row_scan():
     cols, ops, vals = random_queries(tab, numeric, 400, 2, rng)
     ops = np.where((ops == NE) & numeric[cols], GT, ops)  # != on a numeric column takes the row scan
     np.testing.assert_array_equal(count_matches(tab, cols, ops, vals, numeric), match_rows(tab, cols, ops, vals).sum(axis=1))
+
+
+def test_column_kinds_declared_over_inferred_and_pooled():
+    # inferred (synthlink.schema.infer_kind): an integer column with 3 distinct values (<= 12) is
+    # categorical, a float column with a non-whole value numeric, strings categorical
+    df = pd.DataFrame({"i": [1, 2, 3, 1], "f": [0.5, 1.0, 2.0, 3.0], "s": ["a", "b", "a", "b"]})
+    assert nb.column_kinds([df], ["i", "f", "s"]) == {"i": "categorical", "f": "numeric", "s": "categorical"}
+    # declared first, on the two coarse families: numeric and date -> numeric, ordinal -> categorical
+    got = nb.column_kinds([df], ["i", "f", "s"], {"i": "numeric", "f": "ordinal", "s": "date"})
+    assert got == {"i": "numeric", "f": "categorical", "s": "numeric"}
+    # the frames given are pooled: whole numbers 1.0, 2.0 alone are categorical, with 2.5 numeric
+    a, b = pd.DataFrame({"x": [1.0, 2.0]}), pd.DataFrame({"x": [2.5]})
+    assert nb.column_kinds([a], ["x"]) == {"x": "categorical"}
+    assert nb.column_kinds([a, b], ["x"]) == {"x": "numeric"}
+    with pytest.raises(ConfigError, match="'x'"):
+        nb.column_kinds([a], ["x"], {"x": "text"})

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
-from synthlink.schema import Kind, infer_kind
+from synthlink.schema import coarse_kinds, resolve_kinds
 
 #: below this many query x target pairs, brute force is faster than building trees
 BRUTE_PAIRS = 20_000_000
@@ -56,17 +56,13 @@ class Encoded:
 
 
 def column_kinds(frames: Sequence[pd.DataFrame], columns: Sequence[str], kinds: dict[str, str] | None = None) -> dict[str, str]:
-    """'numeric' or 'categorical' per column: declared ``kinds`` first (schema kinds: numeric and
-    date count as numeric, categorical and ordinal as categorical), else inferred from the first
-    frame with :func:`synthlink.schema.infer_kind`."""
-    out: dict[str, str] = {}
-    kinds = kinds or {}
-    for c in columns:
-        k = kinds.get(c)
-        if k is None:
-            k = str(infer_kind(frames[0][c]))
-        out[c] = "numeric" if k in (Kind.NUMERIC, Kind.DATE, "numeric", "date") else "categorical"
-    return out
+    """'numeric' or 'categorical' per column, by the project's one rule
+    (:func:`synthlink.schema.resolve_kinds`, then :func:`synthlink.schema.coarse_kinds`): declared
+    ``kinds`` first (numeric and date count as numeric, categorical and ordinal as categorical; an
+    unknown kind is a :class:`~synthlink.errors.ConfigError` naming the column), else inferred from
+    the values of ``frames`` pooled. The privacy measures pass the training frame alone, so that
+    every synthetic table compared against it is measured with the same kinds."""
+    return coarse_kinds(resolve_kinds(list(frames), list(columns), kinds))
 
 
 def as_float(s: pd.Series) -> np.ndarray:
