@@ -36,8 +36,8 @@ QUESTION_KEYS = {"formula", "family", "name"}
 PRIVACY_KEYS = {"keys", "targets", "secret", "n_attacks"}
 EVALUATE_KEYS = {"utility", "privacy", "baseline_utility", "influence_linker", "n_jobs", "measures"}
 #: evaluator options the study sets itself (a config may not give them)
-_STUDY_SET_UTILITY = {"part_columns", "common", "questions", "target", "baseline", "seed"}
-_STUDY_SET_PRIVACY = {"common", "part_columns", "seed", "source"}
+_STUDY_SET_UTILITY = {"part_columns", "common", "questions", "target", "baseline", "seed", "kinds"}
+_STUDY_SET_PRIVACY = {"common", "part_columns", "seed", "source", "kinds"}
 
 
 def _closest(key: Any, valid: Iterable[str]) -> str:

@@ -4,14 +4,12 @@ the same folder, then a rename), so an interrupted run never leaves half a file 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from synthlink.errors import InputError
@@ -120,38 +118,13 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def _json_default(o: Any) -> Any:
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return None if not np.isfinite(o) else float(o)
-    if isinstance(o, np.bool_):
-        return bool(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    if isinstance(o, pd.Timestamp):
-        return o.isoformat()
-    if hasattr(o, "to_dict"):
-        return o.to_dict()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
-def _clean(o: Any) -> Any:
-    """Replace non-finite floats by None (JSON has no NaN)."""
-    if isinstance(o, float):
-        return o if np.isfinite(o) else None
-    if isinstance(o, dict):
-        return {str(k): _clean(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean(v) for v in o]
-    return o
-
-
 def write_json(obj: Any, path: str | Path) -> Path:
+    """``obj`` as JSON (the one serialisation, :func:`synthlink.results.dumps`: NaN as null, numpy
+    and dataclass values as plain JSON), written atomically."""
+    from synthlink.results import dumps
+
     path = Path(path)
-    text = json.dumps(_clean(obj), indent=2, default=_json_default, allow_nan=False)
+    text = dumps(obj, indent=2)
     with atomic_path(path) as tmp:
         tmp.write_text(text + "\n", encoding="utf-8")
     return path

@@ -25,6 +25,7 @@ paths); :func:`stamp` adds :data:`SCHEMA_VERSION` to a metrics dict.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import logging
 import math
@@ -439,6 +440,11 @@ def jsonable(obj: Any) -> Any:
         return [jsonable(v) for v in sorted(obj, key=repr)]
     if isinstance(obj, np.generic):
         return jsonable(obj.item())
+    if isinstance(obj, (datetime.date, datetime.time)):  # pandas' Timestamp is a datetime
+        return obj.isoformat()
+    to_dict = getattr(obj, "to_dict", None)
+    if callable(to_dict):
+        return jsonable(to_dict())
     raise TypeError(f"cannot write a {type(obj).__name__} as JSON")
 
 
