@@ -53,7 +53,7 @@ from synthlink.evaluate.utility.encoding import (
 )
 from synthlink.evaluate.utility.marginal import ks_statistic, tvd, univariate
 from synthlink.evaluate.utility.metrics import DESIGN_METRICS, METRICS, metric
-from synthlink.evaluate.utility.ml import limited_threads, ml_utility
+from synthlink.evaluate.utility.ml import ml_utility
 from synthlink.evaluate.utility.questions import (
     FAMILIES,
     Question,
@@ -88,7 +88,6 @@ __all__ = [
     "cramers_v",
     "frechet_bounds_cat",
     "ks_statistic",
-    "limited_threads",
     "math",
     "metric",
     "ml_utility",

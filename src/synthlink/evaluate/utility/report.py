@@ -32,7 +32,7 @@ from synthlink.evaluate.utility.encoding import (
     subsample,
 )
 from synthlink.evaluate.utility.metrics import DESIGN_METRICS
-from synthlink.evaluate.utility.ml import limited_threads
+from synthlink.threads import limited_threads
 from synthlink.evaluate.utility.sections import (
     Section,
     bivariate_section,
