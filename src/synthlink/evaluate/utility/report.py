@@ -32,7 +32,6 @@ from synthlink.evaluate.utility.encoding import (
     subsample,
 )
 from synthlink.evaluate.utility.metrics import DESIGN_METRICS
-from synthlink.threads import limited_threads
 from synthlink.evaluate.utility.sections import (
     Section,
     bivariate_section,
@@ -47,6 +46,7 @@ from synthlink.evaluate.utility.sections import (
     run_section,
     univariate_section,
 )
+from synthlink.threads import limited_threads
 
 
 def utility_report(
