@@ -385,3 +385,18 @@ def test_column_kinds_declared_over_inferred_and_pooled():
     assert nb.column_kinds([a, b], ["x"]) == {"x": "numeric"}
     with pytest.raises(ConfigError, match="'x'"):
         nb.column_kinds([a], ["x"], {"x": "text"})
+
+
+def test_attack_intervals_use_the_confidence_asked_for():
+    """attack_result took ``confidence`` but every rate used 95%: at 99% the intervals are wider
+    (z 2.576 against 1.960). Wilson's centre depends on z too (Anonymeter's success rate), so the
+    risk is (a - c) / (1 - c) of the 99% rates."""
+    from synthlink.evaluate.privacy.risk import attack_result
+    from synthlink.evaluate.privacy.stats import wilson
+
+    r95 = attack_result(200, 60, 10, 20, 0.95, "d")
+    r99 = attack_result(200, 60, 10, 20, 0.99, "d")
+    a, c = wilson(60, 200, 0.99).value, wilson(20, 200, 0.99).value
+    assert r99["risk"] == pytest.approx((a - c) / (1 - c))
+    assert r99["ci"][0] < r95["ci"][0] and r99["ci"][1] > r95["ci"][1]
+    assert r99["attack"] == wilson(60, 200, 0.99).to_dict() != wilson(60, 200).to_dict()

@@ -216,3 +216,22 @@ def test_study_record_reads_the_study_metrics(metrics):
     raw_so = next(s for s in raw["synthetic"] if s["status"] == "ok")["privacy"]["singling_out"]
     assert risks["singling_out"].risk.value == raw_so["risk"]
     assert all(r.risk.value is None or not math.isnan(r.risk.value) for r in risks.values())
+
+
+def test_a_failed_evaluation_is_the_one_failure_shape():
+    """The pipeline's guard turns an evaluation's exception into Failure.to_dict(); the study's
+    failure list finds it, and Failure.from_dict reads it back."""
+    from synthlink.pipeline import guard
+    from synthlink.results import Failure
+    from synthlink.summaries import study_failures
+
+    def boom():  # type: ignore[no-untyped-def]
+        raise KeyError("wage")
+
+    got = guard(boom, "evaluate_privacy")
+    assert got == {"where": "evaluate_privacy", "error": "KeyError: 'wage'", "kind": "KeyError"}
+    assert Failure.from_dict(got).kind == "KeyError"
+    seeds = [{"seed": 1, "baseline": [], "synthetic": [{"synthesizer": "cart", "linker": "exact", "privacy": got}]}]
+    (f,) = study_failures(seeds)
+    assert f["table"] == "J* (cart × exact)" and f["error"] == "KeyError: 'wage'"
+    assert guard(lambda: {"ok": 1}) == {"ok": 1}

@@ -297,7 +297,7 @@ class Study:
         record["influence"] = timer("influence")(lambda: cache.json(
             "influence", stage_key("influence", split_key, common, seed, ev.get("influence_linker")),
             lambda: guard(lambda: evaluate_influence(left.drop(columns=[ident]), right.drop(columns=[ident]), truth, common, ref_train, seed,
-                                              ev.get("influence_linker")))))
+                                              ev.get("influence_linker")), "evaluate_influence")))
 
         queue = EvalQueue(cache)
         # -- baseline: each linker on the original parts -------------------------------------------

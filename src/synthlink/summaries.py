@@ -19,7 +19,7 @@ def _num(x: Any) -> float:
 
 def headline_utility(util: Any) -> dict[str, float]:
     """A few headline numbers from a utility report (NaN where absent)."""
-    if not isinstance(util, dict) or "error" in util and len(util) == 1:
+    if not isinstance(util, dict) or "error" in util and "summary" not in util:
         return {}
     s = util.get("summary") or {}
     return {f"utility_{k}": _num(v) for k, v in s.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}

@@ -295,7 +295,7 @@ def register(app: typer.Typer) -> None:
                    f"S_pMSE {f(s.get('s_pmse_synthetic'))} (control {f(s.get('s_pmse_control'))})")
         n_err = len(res["utility"].get("errors", []))
         priv = res["privacy"]
-        if isinstance(priv, dict) and "error" in priv and len(priv) <= 2:
+        if isinstance(priv, dict) and "error" in priv and "summary" not in priv:
             typer.echo(f"privacy: not measured ({priv['error']})")
         else:
             typer.echo("privacy: measured")

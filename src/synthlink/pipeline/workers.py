@@ -4,7 +4,8 @@ Every evaluation of a seed waits in an :class:`EvalQueue` until the seed's linki
 runs in fresh worker processes (spawned, one thread each). Workers end with the call that started
 them, however it ends (SIGTERM turned into :class:`StudyStopped`, Ctrl-C, an error), and by
 themselves when the study's process dies (``prctl(PR_SET_PDEATHSIG)`` and a parent watcher).
-A failed evaluation becomes ``{"error": "Type: message"}`` instead of stopping the study.
+A failed evaluation becomes a :class:`synthlink.results.Failure` (as a dict: ``where``,
+``error`` "Type: message", ``kind``) instead of stopping the study.
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ from synthlink.threads import limited_threads
 log = logging.getLogger("synthlink")
 
 
-def guard(fn: Callable[[], Any]) -> Any:
-    """Run an evaluation; a failure becomes ``{"error": ...}`` instead of stopping the study."""
-    try:
-        return fn()
-    except Exception as e:
-        log.warning("evaluation failed: %s: %s", type(e).__name__, e)
-        return {"error": f"{type(e).__name__}: {e}"}
+def guard(fn: Callable[[], Any], where: str = "evaluation") -> Any:
+    """Run an evaluation; a failure becomes the one failure shape of the metrics
+    (:class:`synthlink.results.Failure` as a dict: ``where``, ``error`` "Type: message", ``kind``)
+    instead of stopping the study."""
+    from synthlink.results import Failure, capture
+
+    got = capture(where, fn)
+    return got.to_dict() if isinstance(got, Failure) else got
 
 
 def identity(x: Any) -> Any:
@@ -46,7 +48,7 @@ def run_task(fn: Callable[..., dict[str, Any]], args: tuple[Any, ...]) -> tuple[
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with limited_threads(1):  # one task per core: no nested thread pools
-            res = guard(lambda: fn(*args, parallel=True))
+            res = guard(lambda: fn(*args, parallel=True), getattr(fn, "__name__", "evaluation"))
     return res, time.perf_counter() - t0
 
 
@@ -118,7 +120,8 @@ def run_in_workers(tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]], n_jo
             try:
                 results.append(fut.result())
             except BrokenProcessPool as e:
-                results.append(({"error": f"an evaluation worker process died ({e}); rerun, or lower evaluate.n_jobs "
+                results.append(({"where": "evaluation worker", "kind": "BrokenProcessPool",
+                                 "error": f"BrokenProcessPool: an evaluation worker process died ({e}); rerun, or lower evaluate.n_jobs "
                                           "or evaluate.privacy.max_rows if memory is short"}, 0.0))
     except BaseException:
         stop_workers(ex)

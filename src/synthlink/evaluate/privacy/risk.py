@@ -22,9 +22,9 @@ def attack_result(n: int, n_success: float, n_baseline: float, n_control: float,
     interval and the unclipped risk, with ``definition``, ``direction``, ``range`` and ``extra``."""
     if n <= 0:
         raise ValueError("the attack produced no attempts (too few rows or no usable queries)")
-    attack = wilson(n_success, n)
-    base = wilson(n_baseline, n)
-    ctrl = wilson(n_control, n)
+    attack = wilson(n_success, n, confidence)
+    base = wilson(n_baseline, n, confidence)
+    ctrl = wilson(n_control, n, confidence)
     risk, ci, raw = residual_risk(attack, ctrl)
     out: dict[str, Any] = {
         "risk": risk,
