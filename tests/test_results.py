@@ -222,8 +222,8 @@ def test_a_failed_evaluation_is_the_one_failure_shape():
     """The pipeline's guard turns an evaluation's exception into Failure.to_dict(); the study's
     failure list finds it, and Failure.from_dict reads it back."""
     from synthlink.pipeline import guard
+    from synthlink.pipeline.tables import study_failures
     from synthlink.results import Failure
-    from synthlink.summaries import study_failures
 
     def boom():  # type: ignore[no-untyped-def]
         raise KeyError("wage")

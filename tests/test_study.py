@@ -252,7 +252,7 @@ def test_privacy_sampling_keeps_each_row_tied_to_its_record():
 def test_progress_total_counts_every_step(tmp_path, monkeypatch):
     """The progress bar's total is the number of steps the run takes (the truth-trained baseline
     variant and the evaluation step included): it used to end at 22/20."""
-    from synthlink.progress import Progress
+    from synthlink.pipeline.progress import Progress
 
     seen: list[str] = []
     monkeypatch.setattr(Progress, "step", lambda self, d: seen.append(d))

@@ -60,11 +60,11 @@ from synthlink.pipeline import (
     synthesize_part,
     worker_init,
 )
-from synthlink.progress import Progress
+from synthlink.pipeline.progress import Progress
+from synthlink.pipeline.tables import EXIT_FAILED, runs_table, study_failures, summary_over_seeds
 from synthlink.reconstruct import Reconstruction, linked_only, reconstruct, resolve_one_to_one
 from synthlink.results import stamp
 from synthlink.split import SplitResult, split
-from synthlink.summaries import EXIT_FAILED, runs_table, study_failures, summary_over_seeds
 from synthlink.validate import validate_table
 
 __all__ = ["EXIT_FAILED", "Study", "StudyResult", "StudyStopped", "default_work_dir", "load_data",
