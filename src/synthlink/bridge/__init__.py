@@ -1,0 +1,11 @@
+"""The bridge: a small, differentially private release of cross-register counts, made inside the
+secure environment (which holds the identifier), that fusion methods use to go beyond what the
+common variables explain (the conditional-independence limit).
+
+    spec      BridgeSpec (marginals, declared domain, budget), BridgeRelease (the file), binned
+    release   release(joint, spec): the noisy, post-processed counts (OpenDP)
+"""
+
+from synthlink.bridge.spec import MECHANISMS, BridgeRelease, BridgeSpec, binned
+
+__all__ = ["MECHANISMS", "BridgeRelease", "BridgeSpec", "binned"]
