@@ -6,6 +6,6 @@ common variables explain (the conditional-independence limit).
     release   release(joint, spec): the noisy, post-processed counts (OpenDP)
 """
 
-from synthlink.bridge.spec import MECHANISMS, BridgeRelease, BridgeSpec, binned
+from synthlink.bridge.spec import MECHANISMS, MISSING, BridgeRelease, BridgeSpec, binned
 
-__all__ = ["MECHANISMS", "BridgeRelease", "BridgeSpec", "binned"]
+__all__ = ["MECHANISMS", "MISSING", "BridgeRelease", "BridgeSpec", "binned"]

@@ -9,7 +9,9 @@ table and the counts alone carry the privacy cost (the DP guarantee covers the w
 
 Bins are left-closed, right-open intervals ``[e_i, e_{i+1})`` except the last, which is closed;
 a value outside ``[e_0, e_last]`` is not covered (an error when binning, never silently dropped).
-Cells are labelled ``"[lo, hi)"`` (numeric) or by the category's string (categorical).
+Cells are labelled ``"[lo, hi)"`` (numeric) or by the category's string (categorical). A column
+listed in ``missing`` has one more level, :data:`MISSING`, for its missing values (a public
+choice too: a column not listed there must have none).
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from synthlink.errors import ConfigError, InputError
 #: the mechanisms a release may use (OpenDP's discrete Laplace: pure DP; discrete Gaussian: zCDP)
 MECHANISMS = ("laplace", "gaussian")
 
+#: the cell label of a missing value, for the columns a spec lists in ``missing``
+MISSING = "(missing)"
+
 
 @dataclass(frozen=True)
 class BridgeSpec:
@@ -40,6 +45,7 @@ class BridgeSpec:
     epsilon: float = 1.0
     mechanism: str = "laplace"
     delta: float | None = None
+    missing: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.epsilon, (int, float)) or not math.isfinite(self.epsilon) or self.epsilon <= 0:
@@ -63,6 +69,9 @@ class BridgeSpec:
             e = [float(x) for x in edges]
             if len(e) < 2 or any(not math.isfinite(x) for x in e) or any(b <= a for a, b in zip(e, e[1:], strict=False)):
                 raise ConfigError(f"bridge: bins of '{c}' must be two or more finite, increasing edges, got {list(edges)}")
+        for c in self.missing:
+            if c not in self.bins and c not in self.categories:
+                raise ConfigError(f"bridge: 'missing' names '{c}', which has no declared bins or categories")
         for c, cats in self.categories.items():
             if not cats or len(set(map(str, cats))) != len(cats):
                 raise ConfigError(f"bridge: categories of '{c}' must be a non-empty list of distinct values")
@@ -72,12 +81,14 @@ class BridgeSpec:
         return list(dict.fromkeys(c for m in self.marginals for c in m))
 
     def levels(self, column: str) -> list[str]:
-        """The cell labels of a column, in order."""
+        """The cell labels of a column, in order (:data:`MISSING` last where it is declared)."""
         if column in self.bins:
             e = [float(x) for x in self.bins[column]]
             last = len(e) - 2
-            return [f"[{_num(a)}, {_num(b)}{']' if i == last else ')'}" for i, (a, b) in enumerate(zip(e, e[1:], strict=False))]
-        return [str(c) for c in self.categories[column]]
+            out = [f"[{_num(a)}, {_num(b)}{']' if i == last else ')'}" for i, (a, b) in enumerate(zip(e, e[1:], strict=False))]
+        else:
+            out = [str(c) for c in self.categories[column]]
+        return out + [MISSING] if column in self.missing else out
 
     def cells(self, marginal: Sequence[str]) -> pd.DataFrame:
         """Every cell of a marginal (the full cross product of its columns' levels), in order."""
@@ -102,11 +113,12 @@ class BridgeSpec:
         return {"marginals": [list(m) for m in self.marginals],
                 "bins": {c: [float(x) for x in e] for c, e in self.bins.items()},
                 "categories": {c: list(v) for c, v in self.categories.items()},
-                "epsilon": float(self.epsilon), "mechanism": self.mechanism, "delta": self.delta}
+                "epsilon": float(self.epsilon), "mechanism": self.mechanism, "delta": self.delta,
+                "missing": list(self.missing)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], where: str = "bridge") -> BridgeSpec:
-        known = {"marginals", "bins", "categories", "epsilon", "mechanism", "delta"}
+        known = {"marginals", "bins", "categories", "epsilon", "mechanism", "delta", "missing"}
         extra = sorted(set(d) - known)
         if extra:
             raise ConfigError(f"{where}: unknown key(s) {', '.join(map(repr, extra))} (known: {', '.join(sorted(known))})")
@@ -118,7 +130,8 @@ class BridgeSpec:
         return cls(tuple(tuple(str(c) for c in m) for m in margs),
                    {str(c): tuple(e) for c, e in (d.get("bins") or {}).items()},
                    {str(c): tuple(v) for c, v in (d.get("categories") or {}).items()},
-                   d["epsilon"], str(d.get("mechanism", "laplace")), d.get("delta"))
+                   d["epsilon"], str(d.get("mechanism", "laplace")), d.get("delta"),
+                   tuple(str(c) for c in d.get("missing") or ()))
 
 
 def _num(x: float) -> str:
@@ -142,10 +155,15 @@ def binned(frame: pd.DataFrame, spec: BridgeSpec, columns: Sequence[str], where:
             idx = np.searchsorted(e, v, side="right") - 1
             idx = np.where(v == e[-1], len(e) - 2, idx)
             bad = ~np.isfinite(v) | (idx < 0) | (idx > len(e) - 2)
+            null = np.isnan(v) & s.isna().to_numpy()
         else:
             pos = {str(k): i for i, k in enumerate(spec.categories[c])}
-            idx = np.array([pos.get(str(x), -1) if not pd.isna(x) else -1 for x in s], dtype=np.int64)
+            null = s.isna().to_numpy()
+            idx = np.array([pos.get(str(x), -1) if not n else -1 for x, n in zip(s, null, strict=True)], dtype=np.int64)
             bad = idx < 0
+        if c in spec.missing:  # the declared level of missing values, last
+            idx = np.where(null, len(labels) - 1, idx)
+            bad = bad & ~null
         if bad.any():
             raise InputError(f"{where}: column '{c}': {int(bad.sum())} row(s) outside the bridge's declared "
                              f"{'bins' if c in spec.bins else 'categories'} (widen them; values are never dropped)")
