@@ -426,9 +426,13 @@ def test_linkage_accuracy_has_a_wilson_interval():
     from synthlink.report import build_view, render
 
     m = sample_metrics()
-    html = render(m)
+    one = {**m, "seeds": m["seeds"][:1]}  # one seed: the accuracy with its interval, as before
+    html = render(one)
     assert "0.682 <span class=\"muted\">[0.657, 0.706]</span>" in html
     assert "1.000 <span class=\"muted\">[0.997, 1.000]</span>" in html
+    # two (identical) seeds: the mean with its sd, then the first seed's interval on its own line
+    html = render(m)
+    assert "0.682 <span class=\"muted\">± 0.000</span></span><br> <span class=\"muted nw\">[0.657, 0.706]</span>" in html
     line = next(v for v in build_view(m)["verdict"] if "best method without the identifier" in v)
     assert "68.2% [95% interval 65.7%, 70.6%; n = 1,359 true pairs]" in line
 
@@ -500,7 +504,13 @@ def test_report_says_which_seed_and_shows_the_spread_over_seeds():
     from synthlink.report import render
 
     html = render(sample_metrics())
-    assert "every figure, chart and table below is from seed 0" in html and "the first of the 2 seeds" in html
+    text = " ".join(html.split())
+    # two seeds: the note says which parts are means over seeds and which are the first seed's
+    assert ("the key figures below and the table of <a href=\"#linkage\">linkage on the original split</a> show the "
+            "mean ± standard deviation over the 2 seeds 0, 1") in text
+    assert "every chart and the other tables are from seed 0" in text and "the first of the 2 seeds" in text
+    one = " ".join(render({**sample_metrics(), "seeds": sample_metrics()["seeds"][:1]}).split())
+    assert "every figure, chart and table below is from seed 0, the only seed of this study" in one
     seeds = html[html.index('id="seeds"'):html.index('id="definitions"')]
     # accuracy 0.680 +/- 0.0125 over the two seeds; singling out 0.165 +/- 0.0071
     assert "0.680 <span class=\"muted\">± 0.013</span>" in seeds  # 0.0125 (binary 0.012500000000000000694) rounds up

@@ -1,7 +1,7 @@
 """Mean and spread over a study's seeds.
 
 Two readings: :func:`seed_rows` shows the study's own runs table (``metrics["summary"]["runs"]``,
-:func:`synthlink.summaries.summary_over_seeds`) in the "Across seeds" section; :func:`kpis` and
+:func:`synthlink.pipeline.tables.summary_over_seeds`) in the "Across seeds" section; :func:`kpis` and
 :func:`linkage_rows` average the typed seed records (:class:`synthlink.results.SeedRecord`) for the
 key figures and the linkage table. Both use the sample standard deviation (n - 1 in the
 denominator, as ``pandas.DataFrame.std``), so the same figure reads the same in both places; with
