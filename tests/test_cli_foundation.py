@@ -132,3 +132,18 @@ def test_split_reads_semicolons_missing_markers_and_numbers_rows(tmp_path, peopl
     # one key per row, and (surrogate, as in synthlink run) never the row number itself
     assert both["rid"].is_unique and len(both) == len(people)
     assert not both["rid"].str.fullmatch(r"R\d{8}").any()
+
+
+def test_report_refuses_a_damaged_metrics_file(tmp_path):
+    """A study metrics file with a run that lost its 'linker' is refused with one line (exit 2),
+    not a traceback from the typed reader."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from synthlink.cli import app
+
+    (tmp_path / "metrics.json").write_text(json.dumps({"name": "x", "seeds": [{"seed": 0, "baseline": [{"status": "ok"}]}]}))
+    r = CliRunner().invoke(app, ["report", str(tmp_path)])
+    assert r.exit_code == 2 and "damaged study metrics" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "report.html").exists()

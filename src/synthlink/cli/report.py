@@ -23,6 +23,12 @@ def check_study_metrics(path: Path) -> None:
     except (OSError, ValueError) as e:
         raise InputError(f"{path}: not a readable metrics file ({type(e).__name__})") from None
     if isinstance(m, dict) and isinstance(m.get("seeds"), list) and m["seeds"]:
+        from synthlink.results import StudyRecord
+
+        try:  # the report reads these typed records: a damaged file is one line, not a traceback
+            StudyRecord.from_metrics(m)
+        except (KeyError, TypeError, ValueError, IndexError) as e:
+            raise InputError(f"{path}: a damaged study metrics file ({type(e).__name__}: {e}); rerun the study") from None
         return
     if isinstance(m, dict) and {"utility", "privacy", "inputs"} <= set(m):
         raise InputError(f"{path}: written by synthlink evaluate (one table's utility and privacy); synthlink report "
