@@ -51,8 +51,16 @@ N = 240
 KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
-def _params(name: str) -> dict[str, Any]:
-    return {"key": KEY} if linker_class(name).uses_identifier else {"on": list(COMMON)}
+def _params(name: str, left: pd.DataFrame | None = None, right: pd.DataFrame | None = None) -> dict[str, Any]:
+    """``key`` or ``on``; a method that needs more (the bridge's release) builds its parameters
+    from the parts with its ``conformance_params(left, right, on)`` classmethod."""
+    cls = linker_class(name)
+    if cls.uses_identifier:
+        return {"key": KEY}
+    hook = getattr(cls, "conformance_params", None)
+    if hook is not None and left is not None and right is not None:
+        return dict(hook(left, right, list(COMMON)))
+    return {"on": list(COMMON)}
 
 
 def _uses_identifier(name: str) -> bool:
@@ -84,7 +92,7 @@ def run(name: str, left: pd.DataFrame, right: pd.DataFrame, seed: int = 0) -> tu
     """Fit and link; returns the links and the categories of the warnings emitted."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        links = get_linker(name, **_params(name)).fit(left, right).link(seed=seed)
+        links = get_linker(name, **_params(name, left, right)).fit(left, right).link(seed=seed)
     return links, [w.category for w in caught]
 
 

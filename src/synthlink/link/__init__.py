@@ -15,6 +15,7 @@ _REGISTRY: dict[str, str] = {
     "propensity": "synthlink.link.propensity:PropensityLinker",
     "hotdeck": "synthlink.link.hotdeck:HotDeckLinker",
     "probabilistic": "synthlink.link.probabilistic:ProbabilisticLinker",
+    "bridge": "synthlink.link.bridge:BridgeLinker",
 }
 
 
