@@ -138,9 +138,17 @@ def _num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
+def category_key(x: Any) -> str:
+    """How a value is matched to a declared category: its string, a whole float as the integer
+    (a column of whole numbers with a missing value is read from CSV as floats: 3.0 is category 3)."""
+    if isinstance(x, (float, np.floating)) and math.isfinite(x) and float(x).is_integer():
+        return str(int(x))
+    return str(x)
+
+
 def binned(frame: pd.DataFrame, spec: BridgeSpec, columns: Sequence[str], where: str = "table") -> pd.DataFrame:
     """``columns`` of ``frame`` as cell labels of the spec's declared domain (numeric by its bins,
-    categorical by its categories, both as strings). A value the domain does not cover (outside
+    categorical by its categories, both as strings; see :func:`category_key`). A value the domain does not cover (outside
     the bins, an undeclared category, a missing value) is an :class:`InputError` naming the column
     and how many rows."""
     out = {}
@@ -157,9 +165,9 @@ def binned(frame: pd.DataFrame, spec: BridgeSpec, columns: Sequence[str], where:
             bad = ~np.isfinite(v) | (idx < 0) | (idx > len(e) - 2)
             null = np.isnan(v) & s.isna().to_numpy()
         else:
-            pos = {str(k): i for i, k in enumerate(spec.categories[c])}
+            pos = {category_key(k): i for i, k in enumerate(spec.categories[c])}
             null = s.isna().to_numpy()
-            idx = np.array([pos.get(str(x), -1) if not n else -1 for x, n in zip(s, null, strict=True)], dtype=np.int64)
+            idx = np.array([pos.get(category_key(x), -1) if not n else -1 for x, n in zip(s, null, strict=True)], dtype=np.int64)
             bad = idx < 0
         if c in spec.missing:  # the declared level of missing values, last
             idx = np.where(null, len(labels) - 1, idx)

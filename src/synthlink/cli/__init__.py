@@ -37,7 +37,7 @@ app = typer.Typer(
 )
 
 #: verb modules, in the order they appear in --help
-VERBS = ["demo", "run", "report", "generate", "split", "synthesize", "link", "reconstruct", "evaluate"]
+VERBS = ["demo", "run", "report", "generate", "split", "synthesize", "link", "reconstruct", "evaluate", "bridge"]
 
 
 def _register_all() -> None:
