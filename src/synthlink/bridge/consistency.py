@@ -106,7 +106,7 @@ def project_consistent(noisy: Mapping[Marginal, np.ndarray], total: int, iterati
                 target = np.array([float(total)])
             else:
                 w = {m: proj[m].size / x[m].size for m in ms}
-                target = sum(w[m] * proj[m] for m in ms) / sum(w.values())
+                target = np.asarray(sum(w[m] * proj[m] for m in ms) / sum(w.values()), dtype=float)
             for m in ms:
                 per = x[m].size / proj[m].size
                 x[m] = x[m] + ((target - proj[m]) / per)[groups[m, s]].reshape(x[m].shape)
@@ -139,7 +139,7 @@ def integer_consistent(x: Mapping[Marginal, np.ndarray], total: int) -> dict[Mar
     out: dict[Marginal, np.ndarray] = {}
     if holders:
         w = {m: 1.0 / x[m].size for m in holders}  # inverse variance, c_S / c_t up to a constant
-        margin = sum(w[m] * project(x[m], m, s) for m in holders) / sum(w.values())
+        margin = np.asarray(sum(w[m] * project(x[m], m, s) for m in holders) / sum(w.values()), dtype=float)
         margin_int = largest_remainder(margin, total)
     for m in ms:
         if m in holders:
