@@ -13,6 +13,7 @@ import pytest
 from synthlink.bridge import BridgeRelease, BridgeSpec
 from synthlink.errors import ConfigError, InputError
 from synthlink.link import Links, get_linker
+from synthlink.link.bridge.rounding import largest_remainder
 
 WAGE_BINS = (0.0, 3000.0, 10000.0)
 
@@ -115,6 +116,17 @@ def test_unequal_cell_sizes_link_the_smaller_side_once() -> None:
     right = pd.DataFrame({"sex": ["F"] * 3, "wage": [1000.0, 5000.0, 6000.0]})
     links = get_linker("bridge", release=hand_release([1, 0, 0, 2]), on=["sex"]).fit(left, right).link(0)
     assert len(links) == 3 and links.pairs["right"].nunique() == 3 and links.pairs["left"].nunique() == 3
+    # 3 pairs; left rows expected low 3 * 3/5 = 1.8, high 1.2 -> 2 and 1 (largest remainder); right
+    # low 1, high 2; the released (low, low) pulls the one right low to a left low
+    lefts = links.pairs["left"].to_numpy()
+    assert int(np.isin(lefts, [0, 1, 2]).sum()) == 2 and int(np.isin(lefts, [3, 4]).sum()) == 1
+    assert int(links.pairs.loc[links.pairs["right"] == 0, "left"].iloc[0]) in (0, 1, 2)
+
+
+def test_largest_remainder_by_hand() -> None:
+    # group 0: floors 0, 1, 1 (sum 2), one more to the largest remainder (0.5); group 1: 2 + 0 -> 3 + 0
+    got = largest_remainder(np.array([0.5, 1.2, 1.3, 2.6, 0.4]), np.array([0, 0, 0, 1, 1]), np.array([3, 3]))
+    assert got.tolist() == [1, 1, 1, 3, 0]
 
 
 # -- planted population -------------------------------------------------------------------------------
@@ -221,3 +233,12 @@ def test_links_invariants_and_determinism() -> None:
     assert np.isfinite(p["score"]).all()
     pd.testing.assert_frame_equal(a.pairs, b.pairs)
     assert pair_set(a) != pair_set(c)
+
+
+def test_lp_too_large_falls_back_to_ipf_with_a_warning() -> None:
+    left, right = hand_parts()  # 4 triples (2 left profiles x 2 right profiles in one cell)
+    links = get_linker("bridge", release=hand_release([2, 0, 0, 2]), on=["sex"], method="lp",
+                       lp_max_triples=3).fit(left, right).link(0)
+    assert links.diagnostics["method"] == "ipf"
+    assert any("lp_max_triples=3" in w for w in links.warnings)
+    assert {r for lft, r in pair_set(links) if lft in (0, 1)} == {0, 2}
