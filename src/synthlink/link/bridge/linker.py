@@ -18,9 +18,9 @@ Algorithm (:mod:`synthlink.link.bridge.problem`, :mod:`synthlink.link.bridge.cal
 
 When to use ``lp``
     The LP has one variable per triple plus two per released cell. On 100,000 x 100,000 demo parts
-    (134,769 triples, one 10 x 11 marginal, 2 cores) HiGHS's interior point method takes about 20 s
-    against 3 s for IPF; at 20,000 x 20,000 (33,326 triples) 1.6 s against 0.6 s
-    (``benchmarks/bench_bridge_linker.py``). Above ``lp_max_triples`` triples the linker falls
+    (134,769 triples, one 10 x 11 marginal, 2 cores) HiGHS's interior point method takes about 10 s
+    against 1 s for IPF (0.1 s for the exact linker); at 20,000 x 20,000 (33,326 triples) 1.6 s
+    against 0.6 s (``benchmarks/bench_bridge_linker.py``). Above ``lp_max_triples`` triples the linker falls
     back to IPF and says so in ``Links.warnings``. Where the targets are consistent with the
     parts both reach (nearly) zero slack; IPF keeps the CIA structure within the targets (the
     minimum-KL table), the LP returns any least-slack table, so IPF is the default.
