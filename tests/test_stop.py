@@ -98,7 +98,7 @@ def test_stopped_study_leaves_no_worker(tmp_path, sig):
         assert workers, f"no evaluation worker seen before the study ended ({proc.poll()}): {err.read_text()[-500:]}"
         family = _group(proc.pid) - {proc.pid}
         os.kill(proc.pid, sig)
-        rc = proc.wait(timeout=20)
+        rc = proc.wait(timeout=60)  # generous: a loaded machine (the full suite on 2 cores) is slow to unwind
         if sig == signal.SIGTERM:
             # stopped cleanly: 128 + 15, one line saying so
             assert rc == 128 + signal.SIGTERM, (rc, err.read_text()[-800:])
@@ -106,8 +106,8 @@ def test_stopped_study_leaves_no_worker(tmp_path, sig):
             assert "Traceback" not in err.read_text(), err.read_text()[-2000:]
         else:
             assert rc == -signal.SIGKILL
-        left = _wait_gone(lambda: _alive(family) | _group(proc.pid), 10.0)
-        assert not left, f"processes left after {sig.name}: {sorted(left)}"
+        left = _wait_gone(lambda: _alive(family) | _group(proc.pid), 30.0)
+        assert not left, f"processes left after {sig.name}: {[(p, _cmdline(p)[:120]) for p in sorted(left)]}"
     finally:
         if proc.poll() is None:
             proc.kill()
