@@ -21,7 +21,7 @@ SECRET_PARAMS = ("key", "secret_key", "pseudonym_key")
 
 TOP_KEYS = {
     "name", "data", "split", "link_parts", "synthesizers", "linkers", "questions", "target",
-    "privacy", "seeds", "out", "work_dir", "evaluate",
+    "privacy", "seeds", "out", "work_dir", "evaluate", "bridge",
 }
 #: the keys of every nested mapping of a study config (method params are checked against the
 #: method's own signature, evaluate.utility / evaluate.privacy against the evaluator's options)
@@ -31,6 +31,8 @@ SPLIT_KEYS = {"identifier", "common", "parts", "control_share", "kinds"}
 PART_KEYS = {"columns", "coverage", "noise"}
 NOISE_KEYS = {"rate", "kind", "max_shift"}
 METHOD_KEYS = {"name", "params", "label"}
+#: the bridge's section: its spec (synthlink.bridge.BridgeSpec) and how the bridged linker fuses
+BRIDGE_KEYS = {"marginals", "bins", "categories", "missing", "epsilon", "mechanism", "delta", "method"}
 QUESTION_KEYS = {"formula", "family", "name"}
 #: the study's own privacy settings (every other privacy_report option goes under evaluate.privacy)
 PRIVACY_KEYS = {"keys", "targets", "secret", "n_attacks"}
@@ -292,6 +294,56 @@ def _check_columns(plan: SplitPlan, link_parts: tuple[str, str] | None, question
             one(v, f"'privacy.{key}'")
 
 
+@dataclass(frozen=True)
+class BridgeConfig:
+    """The study's bridge: one release per epsilon (``None``: the true counts without noise, a
+    reference that is not private and never leaves the secure environment), fused by the
+    ``bridge`` linker with ``method``."""
+
+    spec: Any  # synthlink.bridge.BridgeSpec (of the first epsilon; the others differ only in it)
+    epsilons: tuple[float | None, ...]
+    method: str = "ipf"
+
+    def spec_for(self, epsilon: float | None) -> Any:
+        from dataclasses import replace
+
+        return self.spec if epsilon is None else replace(self.spec, epsilon=float(epsilon))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.spec.to_dict(), "epsilon": list(self.epsilons), "method": self.method}
+
+
+def _bridge(raw: Any, plan: SplitPlan, parts: tuple[str, str]) -> BridgeConfig | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise ConfigError("'bridge' must be a mapping (marginals, bins, categories, missing, epsilon, mechanism, delta, method)")
+    check_keys(raw, BRIDGE_KEYS, "'bridge'")
+    from synthlink.bridge import BridgeSpec
+
+    eps = raw.get("epsilon")
+    if eps is None:
+        raise ConfigError("'bridge.epsilon' is required: the privacy budget of the release (a number, or a list "
+                          "of numbers for a curve; 'none' adds the noiseless reference)")
+    eps_list = eps if isinstance(eps, list) else [eps]
+    epsilons: list[float | None] = []
+    for e in eps_list:
+        if isinstance(e, str) and e.lower() == "none":
+            epsilons.append(None)
+        elif isinstance(e, (int, float)) and not isinstance(e, bool) and e > 0:
+            epsilons.append(float(e))
+        else:
+            raise ConfigError(f"'bridge.epsilon': {e!r} is not a positive number (or 'none')")
+    first = next((e for e in epsilons if e is not None), 1.0)
+    spec = BridgeSpec.from_dict({**{k: v for k, v in raw.items() if k != "method"}, "epsilon": first}, "'bridge'")
+    own = {p.name: list(p.columns) for p in plan.parts if p.name in parts}
+    spec.check_parts(own, plan.common)
+    method = str(raw.get("method", "ipf"))
+    if method not in ("ipf", "lp"):
+        raise ConfigError(f"'bridge.method' must be 'ipf' or 'lp', got {method!r}")
+    return BridgeConfig(spec, tuple(epsilons), method)
+
+
 @dataclass
 class StudyConfig:
     data: dict[str, Any]
@@ -308,6 +360,7 @@ class StudyConfig:
     out: Path | None = None
     work_dir: Path | None = None
     base_dir: Path = field(default_factory=Path.cwd)
+    bridge: BridgeConfig | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], base_dir: str | Path | None = None) -> StudyConfig:
@@ -385,12 +438,18 @@ class StudyConfig:
         _check_columns(plan, link_parts, questions, d.get("target"), privacy, evaluate)
         out = d.get("out")
         work_dir = d.get("work_dir")
+        parts = link_parts or (plan.part_names[0], plan.part_names[1])
+        try:
+            bridge = _bridge(d.get("bridge"), plan, parts)
+        except ConfigError as e:
+            msg = str(e)
+            raise ConfigError(msg if msg.startswith("'bridge") else f"'bridge': {msg.removeprefix('bridge: ')}") from None
         return cls(
             data=dict(data), plan=plan, synthesizers=synths, linkers=linkers,
             name=str(d.get("name", "study")), link_parts=link_parts, questions=list(questions),
             target=d.get("target"), privacy=dict(privacy), evaluate=dict(evaluate),
             seeds=list(seeds), out=(base / out) if out else None,
-            work_dir=(base / work_dir) if work_dir else None, base_dir=base,
+            work_dir=(base / work_dir) if work_dir else None, base_dir=base, bridge=bridge,
         )
 
     @classmethod
@@ -414,6 +473,7 @@ class StudyConfig:
             "linkers": [m.to_dict() for m in self.linkers],
             "questions": self.questions, "target": self.target, "privacy": self.privacy,
             "evaluate": self.evaluate, "seeds": self.seeds,
+            **({"bridge": self.bridge.to_dict()} if self.bridge is not None else {}),
         }
 
 

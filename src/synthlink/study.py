@@ -215,12 +215,57 @@ class Study:
     # -- internals ------------------------------------------------------------------------------
     def _plan_tasks(self) -> list[tuple[str, str, str]]:
         cfg = self.config
-        tasks = [("baseline", "", lk.label) for lk in baseline_specs(cfg.linkers)]
+        linkers = self._linkers_planned()
+        tasks = [("baseline", "", lk.label) for lk in baseline_specs(linkers)]
         for sy in cfg.synthesizers:
             tasks.append(("synthesize", sy.label, ""))
-            tasks += [("synthetic", sy.label, lk.label) for lk in cfg.linkers]
+            tasks += [("synthetic", sy.label, lk.label) for lk in linkers]
         tasks.append(("evaluate", "", ""))  # the seed's evaluation queue
         return tasks
+
+    def _linkers_planned(self) -> list[MethodSpec]:
+        """The configured linkers and one bridge linker per release epsilon (labels only: the
+        progress count; the releases are made per seed)."""
+        from synthlink.pipeline.bridging import bridge_label
+
+        cfg = self.config
+        out = list(cfg.linkers)
+        if cfg.bridge is not None:
+            out += [MethodSpec("bridge", {}, bridge_label(e)) for e in cfg.bridge.epsilons]
+        return out
+
+    def _bridge(self, cache: Cache, split_key: str, ref_train: pd.DataFrame, record: dict[str, Any]) -> list[MethodSpec]:
+        """Release the bridge's counts (once per split and epsilon, kept in the working area) and
+        return the bridge linkers that read them; the metrics keep each release's budget."""
+        from synthlink.pipeline.bridging import (
+            bridge_label,
+            bridge_linkers,
+            make_release,
+            release_summary,
+        )
+
+        bridge = self.config.bridge
+        assert bridge is not None
+        paths: dict[float | None, Path] = {}
+        summaries = {}
+        for eps in bridge.epsilons:
+            spec = bridge.spec_for(eps)
+            k = stage_key("bridge", split_key, spec.to_dict(), eps)
+            p = cache.path("bridge-release", k, ".json")
+            if p.exists():
+                cache.hits += 1
+                from synthlink.bridge import BridgeRelease
+
+                rel = BridgeRelease.load(p)
+            else:
+                cache.misses += 1
+                cache.computed.append(f"bridge-release-{k}")
+                rel = make_release(ref_train, spec, eps)
+                rel.save(p)
+            paths[eps] = p
+            summaries[bridge_label(eps)] = release_summary(rel)
+        record["bridge"] = {"spec": bridge.spec.to_dict(), "method": bridge.method, "releases": summaries}
+        return bridge_linkers(bridge, paths)
 
     def _link(self, cache: Cache, stage: str, key_parts: tuple[Any, ...], spec: MethodSpec, left: pd.DataFrame,
               right: pd.DataFrame, seed: int, key: str | None, truth: pd.DataFrame | None = None) -> Links | None:
@@ -302,7 +347,10 @@ class Study:
         queue = EvalQueue(cache)
         # -- baseline: each linker on the original parts -------------------------------------------
         baseline_joint: dict[str, pd.DataFrame] = {}
-        for spec in baseline_specs(cfg.linkers):
+        linkers = list(cfg.linkers)
+        if cfg.bridge is not None:  # released inside the secure environment, from the real linked train
+            linkers += self._bridge(cache, split_key, ref_train, record)
+        for spec in baseline_specs(linkers):
             bar.step(f"baseline {spec.label}")
             links = timer(f"link:{spec.label}")(lambda spec=spec: self._link(cache, "baseline", (split_key, lname, rname), spec, left, right, seed, ident, truth=truth))
             if links is None:
@@ -350,7 +398,7 @@ class Study:
                     record["parts_privacy"].setdefault(sy.label, {}), pname)
             A, B = syn_parts[lname], syn_parts[rname]
             key_col = pseudo_key(A, B)
-            for spec in cfg.linkers:
+            for spec in linkers:
                 bar.step(f"{sy.label} x {spec.label}")
                 links = timer(f"link:{spec.label}")(lambda spec=spec: self._link(cache, "synthetic", (split_key, sy.to_dict(), lname, rname), spec, A, B, seed, key_col))
                 if links is None:
