@@ -435,6 +435,10 @@ class Study:
         # every evaluation of this seed, on all cores (each task single-threaded)
         bar.step(f"evaluate {len(queue.items)} table(s)")
         queue.run(int(ev.get("n_jobs", os.cpu_count() or 1)), timings)
+        if cfg.bridge is not None:  # the share of the lost association each bridged J* recovers
+            from synthlink.pipeline.bridging import recovered_shares
+
+            record["bridge"]["recovered"] = recovered_shares(record, cfg.bridge, part_cols)
         return record
 
 
