@@ -99,3 +99,36 @@ def test_at_epsilon_1_the_bridge_recovers_most_of_the_lost_effect(tmp_path):
     for k in ("singling_out", "linkability", "dcr"):
         b, c = syn["bridge eps=1"]["privacy"][k], syn["exact"]["privacy"][k]
         assert b["risk"] <= c["ci"][1] + 1e-9, (k, b["risk"], c["ci"])
+
+
+def test_report_shows_the_bridge_and_its_risk_side():
+    """A hand-made seed with a bridge: the section lists the releases (the noiseless reference marked
+    not private), the recovered shares, and the accuracy gain on the original split for the private
+    release only; the verdict's bound line ignores the bridged linker (not limited by the bound)."""
+    from synthlink.report import build_view, render
+
+    q = {"precision": 0.3, "recall": 0.3, "f1": 0.3, "true_positives": 30, "pairs": 100, "true_pairs": 100,
+         "share_unlinked_left": 0.0}
+    seed = {"seed": 1, "true_pairs": 100, "uniqueness_bound": {"expected": 0.32, "linked_population": 0.38},
+            "baseline": [{"linker": "exact", "method": "exact", "status": "ok", "quality": {**q, "accuracy": 0.315}},
+                         {"linker": "bridge eps=1", "method": "bridge", "status": "ok", "quality": {**q, "accuracy": 0.346}},
+                         {"linker": "bridge (true counts)", "method": "bridge", "status": "ok",
+                          "quality": {**q, "accuracy": 0.348}}],
+            "synthetic": [],
+            "bridge": {"method": "ipf", "releases": {
+                "bridge eps=1": {"budget": {"epsilon": 1.0, "mechanism": "laplace"},
+                                 "marginals": [{"columns": ["isced", "wage"], "cells": 150, "total": 9000}]},
+                "bridge (true counts)": {"budget": {"epsilon": None, "mechanism": "none", "private": False},
+                                         "marginals": [{"columns": ["isced", "wage"], "cells": 150, "total": 9000}]}},
+                "recovered": [{"synthesizer": "cart", "linker": "bridge eps=1", "epsilon": 1.0, "released_pairs_mean": 0.79,
+                               "coefficients": [{"formula": "np.log(wage) ~ isced", "term": "isced", "train": 0.084,
+                                                 "reference": 0.018, "bridged": 0.075, "share": 0.873}]}]}}
+    view = build_view({"name": "b", "seeds": [seed]})
+    assert [x["linker"] for x in view["bridge"]["risk_side"]] == ["bridge eps=1"]
+    assert view["bridge"]["risk_side"][0]["gain"] == pytest.approx(0.031)
+    text = " ".join(view["verdict"])
+    assert "best method without the identifier (exact) links 31.5%" in text
+    assert "recovers 87% of the effect 'isced in np.log(wage) ~ isced'" in text and "+3.1 points" in text
+    html = render({"name": "b", "seeds": [seed]})
+    sec = html[html.index('id="bridge"'):]
+    assert "not private" in sec and "0.87" in sec and "+3.1" in sec

@@ -19,6 +19,14 @@ GLOSSARY: dict[str, str] = {
     "much about any one person. Smaller epsilon = stronger protection. It covers only what was declared "
     "as public metadata; anything the synthesizer read from the data instead (bounds, categories, null "
     "presence) is listed as not covered.",
+    "bridge": "A small release of cross-register counts (e.g. education level x wage band), made inside "
+    "the secure environment that holds the identifier and protected by differential privacy: the only "
+    "information about how the registers relate that leaves it. Fusion that uses it can go beyond what the "
+    "common variables explain (the conditional-independence limit).",
+    "recovered share": "Of the association (a coefficient, or a pair's Cramér's V / correlation ratio) that "
+    "the conditional-independence join of the synthetic parts loses against train, the share the bridged "
+    "linked table brings back: (bridged - CIA join) / (train - CIA join). 1 = all of it; 0 = none; not "
+    "defined where train and the CIA join hardly differ.",
     "share unlinked": "Share of left-hand records that received no link.",
     "auc": "Area under the ROC curve of the propensity model that predicts which part a record comes "
     "from. 0.5 means the parts are indistinguishable: propensity scores carry no record-level "

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from synthlink.evaluate.privacy import HEADLINE_RISKS
 from synthlink.report import charts
+from synthlink.report.bridge import bridge_view, bridged_labels
 from synthlink.report.figures import accuracy, accuracy_ci, max_risk, retained, risk
 from synthlink.report.format import get_path, num
 from synthlink.report.glossary import GLOSSARY
@@ -319,6 +320,10 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
     unique_common = max((num(r.get("share_unique_records")) or 0.0 for r in full), default=None) if full and common else None
     seed_cols, seed_rows_ = seed_rows(study.summary)
     measure_cols, measure_rows = measure_table(study)
+    bridged = bridged_labels(first)
+    bridge = bridge_view(first, baseline, synthetic)
+    if bridge is not None:
+        bridge["chart"] = Markup(bridge["chart"])  # charts escape their own labels
     return {
         "name": metrics.get("name", "study"),
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -363,7 +368,9 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
         "util_rows": _util_rows(synthetic),
         "measure_cols": measure_cols,
         "measure_rows": measure_rows,
-        "verdict": verdict(baseline, synthetic, bound, psm, bound_sd),
+        "verdict": verdict([b for b in baseline if b.linker not in bridged], synthetic, bound, psm, bound_sd)
+        + (bridge["lines"] if bridge else []),
+        "bridge": bridge,
         "flags": red_flags(so_columns, unique_common, common),
         "failures": list(study.failures),
         "guarantees": guarantees(first),
