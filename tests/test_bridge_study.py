@@ -132,3 +132,11 @@ def test_report_shows_the_bridge_and_its_risk_side():
     html = render({"name": "b", "seeds": [seed]})
     sec = html[html.index('id="bridge"'):]
     assert "not private" in sec and "0.87" in sec and "+3.1" in sec
+
+
+def test_the_example_bridge_study_loads():
+    from pathlib import Path
+
+    cfg = StudyConfig.from_yaml(Path(__file__).parents[1] / "examples" / "bridge.yaml")
+    assert cfg.bridge is not None and cfg.bridge.epsilons == (0.1, 0.3, 1.0, 3.0, 10.0, None)
+    assert cfg.bridge.spec.marginals == (("isced", "wage"),)
