@@ -127,7 +127,7 @@ def run_link(left_path: Path, right_path: Path, method: str, on: list[str], key:
     report: dict[str, Any] = {
         "method": method,
         "linking_columns": list(on),
-        "params": params,
+        "params": {k: (Path(str(v)).name if k == "release" else v) for k, v in params.items()},
         "seed": seed,
         "left": Path(str(left_path)).name,
         "right": Path(str(right_path)).name,
@@ -163,12 +163,22 @@ def register(app: typer.Typer) -> None:
         param: list[str] | None = typer.Option(None, "--param", help="method parameter NAME=VALUE (repeatable)"),
         seed: int = typer.Option(0, "--seed", help="seed (shuffling of the right table, sampling); the study's seed"),
         overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing links file"),
+        release: Path | None = typer.Option(None, "--release", help="with --method bridge: the bridge release file (synthlink bridge release)"),
     ) -> None:
         """Link two tables with one method; write the links (row positions) and a JSON of diagnostics beside them."""
         cols = [c.strip() for c in on.split(",") if c.strip()]
         if not cols:
             raise ConfigError("--on needs at least one column")
-        rep = run_link(left, right, method, cols, key, out, truth, parse_params(param), seed, overwrite=overwrite)
+        params = parse_params(param)
+        if release is not None:
+            if method != "bridge":
+                raise ConfigError("--release is for --method bridge (the linker that reads a bridge release)")
+            if not release.exists():
+                raise InputError(f"{release}: release file not found")
+            params["release"] = str(release)
+        elif method == "bridge" and "release" not in params:
+            raise ConfigError("--method bridge needs --release FILE (written by synthlink bridge release)")
+        rep = run_link(left, right, method, cols, key, out, truth, params, seed, overwrite=overwrite)
         typer.echo(f"{method}: {rep['links']:,} links between {rep['n_left']:,} and {rep['n_right']:,} rows -> {out}")
         if "quality" in rep:
             q = rep["quality"]
