@@ -131,3 +131,19 @@ register(Measure(
     "unique_exact_matches", unique_exact_matches, goal="lower", range=(0.0, 1.0),
     summary="share of the real records unique on all columns that the table reproduces exactly "
             "(NIST SDNist); 'control': the share fresh real records reproduce by chance"))
+
+from synthlink.evaluate.sdnist import apparent_match_share, k_marginal, k_marginal_cross  # noqa: E402
+
+register(Measure(
+    "k_marginal", k_marginal, goal="higher", range=(0.0, 1000.0),
+    summary="NIST SDNist's k-marginal score: 1000 x (1 - mean total variation distance) over SDNist's "
+            "pairs of columns (numeric binned in 20 quantile bins); 'control': fresh real records"))
+register(Measure(
+    "k_marginal_cross", k_marginal_cross, goal="higher", range=(0.0, 1000.0),
+    summary="the k-marginal score (NIST SDNist) on the pairs whose two columns come from different "
+            "parts (common columns: no part), what only the linkage carries; 'control': fresh real records"))
+register(Measure(
+    "apparent_match_share", apparent_match_share, goal="lower", range=(0.0, 1.0),
+    summary="NIST SDNist's apparent matches: records unique on the common variables in both the table "
+            "and train that match on them, over train's rows; extras: their agreement on the other "
+            "columns (quartiles, %); 'control': fresh real records"))
