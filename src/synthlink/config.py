@@ -21,7 +21,7 @@ SECRET_PARAMS = ("key", "secret_key", "pseudonym_key")
 
 TOP_KEYS = {
     "name", "data", "split", "link_parts", "synthesizers", "linkers", "questions", "target",
-    "privacy", "seeds", "out", "work_dir", "evaluate", "bridge",
+    "privacy", "seeds", "out", "work_dir", "evaluate", "bridge", "options",
 }
 #: the keys of every nested mapping of a study config (method params are checked against the
 #: method's own signature, evaluate.utility / evaluate.privacy against the evaluator's options)
@@ -31,6 +31,10 @@ SPLIT_KEYS = {"identifier", "common", "parts", "control_share", "kinds"}
 PART_KEYS = {"columns", "coverage", "noise"}
 NOISE_KEYS = {"rate", "kind", "max_shift"}
 METHOD_KEYS = {"name", "params", "label"}
+#: the options a data service weighs (central synthesis beside independent synthesis + linkage) and
+#: the rule that marks which answer a research question
+OPTIONS_KEYS = {"central", "rule"}
+RULE_KEYS = {"min_ci_overlap", "keep_sign", "keep_significance"}
 #: the bridge's section: its spec (synthlink.bridge.BridgeSpec) and how the bridged linker fuses
 BRIDGE_KEYS = {"marginals", "bins", "categories", "missing", "epsilon", "mechanism", "delta", "method"}
 QUESTION_KEYS = {"formula", "family", "name"}
@@ -344,6 +348,50 @@ def _bridge(raw: Any, plan: SplitPlan, parts: tuple[str, str]) -> BridgeConfig |
     return BridgeConfig(spec, tuple(epsilons), method)
 
 
+@dataclass(frozen=True)
+class OptionsConfig:
+    """Which options the study computes beside independent synthesis + linkage, and the rule that
+    marks an option as answering a research question: every coefficient that crosses the parts has
+    a CI overlap with train of at least ``min_ci_overlap``, the same sign (``keep_sign``) and, with
+    ``keep_significance``, the same significance at 5%."""
+
+    central: bool = True
+    min_ci_overlap: float = 0.5
+    keep_sign: bool = True
+    keep_significance: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"central": self.central, "rule": {"min_ci_overlap": self.min_ci_overlap, "keep_sign": self.keep_sign,
+                                                  "keep_significance": self.keep_significance}}
+
+
+def _options(raw: Any) -> OptionsConfig:
+    if raw is None or raw is True:
+        return OptionsConfig()
+    if raw is False:
+        return OptionsConfig(central=False)
+    if not isinstance(raw, Mapping):
+        raise ConfigError("'options' must be true, false or a mapping (central, rule)")
+    check_keys(raw, OPTIONS_KEYS, "'options'")
+    rule = raw.get("rule") or {}
+    if not isinstance(rule, Mapping):
+        raise ConfigError("'options.rule' must be a mapping (min_ci_overlap, keep_sign, keep_significance)")
+    check_keys(rule, RULE_KEYS, "'options.rule'")
+    central = raw.get("central", True)
+    if not isinstance(central, bool):
+        raise ConfigError("'options.central' must be true or false")
+    mco = rule.get("min_ci_overlap", 0.5)
+    if isinstance(mco, bool) or not isinstance(mco, (int, float)) or not -10 <= mco <= 1:
+        raise ConfigError(f"'options.rule.min_ci_overlap' must be a number at most 1, got {mco!r}")
+    flags = {}
+    for k in ("keep_sign", "keep_significance"):
+        v = rule.get(k, k == "keep_sign")
+        if not isinstance(v, bool):
+            raise ConfigError(f"'options.rule.{k}' must be true or false")
+        flags[k] = v
+    return OptionsConfig(central, float(mco), flags["keep_sign"], flags["keep_significance"])
+
+
 @dataclass
 class StudyConfig:
     data: dict[str, Any]
@@ -361,6 +409,7 @@ class StudyConfig:
     work_dir: Path | None = None
     base_dir: Path = field(default_factory=Path.cwd)
     bridge: BridgeConfig | None = None
+    options: OptionsConfig = field(default_factory=OptionsConfig)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], base_dir: str | Path | None = None) -> StudyConfig:
@@ -450,6 +499,7 @@ class StudyConfig:
             target=d.get("target"), privacy=dict(privacy), evaluate=dict(evaluate),
             seeds=list(seeds), out=(base / out) if out else None,
             work_dir=(base / work_dir) if work_dir else None, base_dir=base, bridge=bridge,
+            options=_options(d.get("options")),
         )
 
     @classmethod
@@ -474,6 +524,7 @@ class StudyConfig:
             "questions": self.questions, "target": self.target, "privacy": self.privacy,
             "evaluate": self.evaluate, "seeds": self.seeds,
             **({"bridge": self.bridge.to_dict()} if self.bridge is not None else {}),
+            "options": self.options.to_dict(),
         }
 
 

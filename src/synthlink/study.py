@@ -220,8 +220,18 @@ class Study:
         for sy in cfg.synthesizers:
             tasks.append(("synthesize", sy.label, ""))
             tasks += [("synthetic", sy.label, lk.label) for lk in linkers]
+            if self._central(sy):
+                tasks.append(("central", sy.label, ""))
         tasks.append(("evaluate", "", ""))  # the seed's evaluation queue
         return tasks
+
+    def _central(self, sy: MethodSpec) -> bool:
+        """Whether the study synthesizes the joint table centrally with ``sy`` too (the option of
+        linking by the identifier inside the secure environment, then synthesizing): on by default;
+        not for record-preserving synthesizers, whose rows are the real people's."""
+        from synthlink.synth import synthesizer_class
+
+        return self.config.options.central and not synthesizer_class(sy.name).uses_identifier
 
     def _linkers_planned(self) -> list[MethodSpec]:
         """The configured linkers and one bridge linker per release epsilon (labels only: the
@@ -396,6 +406,25 @@ class Study:
                     sres.control[[c for c in syn_eval.columns if c in sres.control.columns]],
                     syn_eval, common, None, cfg.privacy, seed, ev, source_positions(key_pos, keys), kinds),
                     record["parts_privacy"].setdefault(sy.label, {}), pname)
+            if self._central(sy):
+                # central synthesis: the registers joined by the identifier inside the secure
+                # environment (the real linked train), then synthesized as one table
+                bar.step(f"central {sy.label}")
+                ck = stage_key("central", split_key, sy.to_dict(), seed, kinds)
+                Jc = timer(f"synth:{sy.label} (central)")(lambda ck=ck: cache.frame("central", ck, lambda: synthesize_part(
+                    sy, ref_train, identifier=None, seed=seed + 7919 * (1 + len(plan.part_names)), kinds=kinds)))
+                centry: dict[str, Any] = {"synthesizer": sy.label, "linker": "central", "method": "central",
+                                          "option": "central synthesis", "status": "ok", "utility": None, "privacy": None,
+                                          "accounting": {"linked": len(Jc), "n_left": len(Jc), "n_right": len(Jc)}}
+                cek = stage_key("eval-central", ck, questions, cfg.target, cfg.privacy, evaluation_key(ev), kinds)
+                queue.add("utility", cek, evaluate_utility, (ref_train, ref_control, Jc, part_cols, common, questions, cfg.target,
+                                                             truth_joint, seed, ev, kinds), centry, "utility")
+                if measures:
+                    queue.add("measures", stage_key("measures", cek, [(m.name, f"{m.fn.__module__}.{m.fn.__qualname__}") for m in measures]), evaluate_measures,
+                              (ref_train, ref_control, Jc, common, part_cols, seed, measures), centry, "measures")
+                queue.add("privacy", cek, evaluate_privacy, (ref_train, ref_control, Jc, common, part_cols, cfg.privacy, seed, ev,
+                                                             None, kinds), centry, "privacy")
+                record["synthetic"].append(centry)
             A, B = syn_parts[lname], syn_parts[rname]
             key_col = pseudo_key(A, B)
             for spec in linkers:
@@ -410,6 +439,7 @@ class Study:
                 ek = stage_key("eval", split_key, sy.to_dict(), spec.to_dict(), seed, questions, cfg.target, cfg.privacy, evaluation_key(ev), kinds)
                 entry = {
                     "synthesizer": sy.label, "linker": spec.label, "method": spec.name, "status": "ok",
+                    "option": "independent synthesis + bridge" if spec.name == "bridge" else "independent synthesis + linkage",
                     "accounting": srec.accounting, "diagnostics": links.diagnostics, "warnings": links.warnings,
                     "utility": None, "privacy": None,
                 }
@@ -435,6 +465,10 @@ class Study:
         # every evaluation of this seed, on all cores (each task single-threaded)
         bar.step(f"evaluate {len(queue.items)} table(s)")
         queue.run(int(ev.get("n_jobs", os.cpu_count() or 1)), timings)
+        if cfg.questions:  # which options answer each research question, and the lowest-risk one
+            from synthlink.pipeline.decision import decide
+
+            record["decision"] = decide(record, part_cols, cfg.options)
         if cfg.bridge is not None:  # the share of the lost association each bridged J* recovers
             from synthlink.pipeline.bridging import recovered_shares
 
