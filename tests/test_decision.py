@@ -71,3 +71,24 @@ def test_on_the_demo_central_cart_keeps_the_effect_and_independent_cart_loses_it
     assert by["central"]["answers"] and by["central"]["terms"][0]["ci_overlap"] >= 0.5
     assert not by["exact"]["answers"] and not by["distance"]["answers"]
     assert q["selected"] == "cart × central" and "central synthesis" in q["verdict"]
+
+
+def test_the_report_leads_with_the_decision():
+    """The decision's verdict opens the summary; the decision section (its table and maps) comes
+    before the linkage details; the selected option is marked; the formula is escaped."""
+    from synthlink.report import build_view, render
+
+    record = {"synthetic": [
+        _entry("central", "central synthesis", 0.083, 0.003, 0.89, 0.06),
+        _entry("exact", "independent synthesis + linkage", 0.018, 0.003, -6.2, 0.05)]}
+    for e in record["synthetic"]:
+        e["utility"]["questions"][0]["formula"] = "np.log(wage) ~ isced + age <b>"
+    dec = decide(record, PARTS, OptionsConfig())
+    metrics = {"name": "d", "seeds": [{"seed": 1, "baseline": [], **record, "decision": dec}]}
+    view = build_view(metrics)
+    assert view["verdict"][0].startswith("For 'np.log(wage) ~ isced + age <b>', 1 of 2 synthetic options keep 'isced'")
+    html = render(metrics)
+    assert html.index('id="decision"') < html.index('id="linkage"')
+    sec = html[html.index('id="decision"'):html.index('id="linkage"')]
+    assert "&lt;b&gt;" in sec and "<b>'" not in sec
+    assert sec.count("&larr; selected") == 1 and 'class="sel"' in sec

@@ -108,7 +108,7 @@ def _synthetic_lines(synthetic: list[RunRecord]) -> list[str]:
         s, u, mr = max(with_u, key=lambda x: x[1] or 0.0)
         ctl = retained(s.utility, "control")
         lines.append(
-            f"Most cross-part association kept on synthetic parts: {s.synthesizer} × {s.linker} retains "
+            f"Most cross-part association kept by independently synthesized, linked parts: {s.synthesizer} × {s.linker} retains "
             f"{fmt(u)} of the association beyond the design (1 = all, as the real data; 0 = no more than a join "
             "on the common variables"
             + (f"; fresh real records {fmt(ctl)}" if ctl is not None else "") + ")"

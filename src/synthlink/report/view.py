@@ -18,6 +18,7 @@ from markupsafe import Markup
 from synthlink.evaluate.privacy import HEADLINE_RISKS
 from synthlink.report import charts
 from synthlink.report.bridge import bridge_view, bridged_labels
+from synthlink.report.decision import decision_view
 from synthlink.report.figures import accuracy, accuracy_ci, max_risk, retained, risk
 from synthlink.report.format import get_path, num
 from synthlink.report.glossary import GLOSSARY
@@ -322,6 +323,7 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
     measure_cols, measure_rows = measure_table(study)
     bridged = bridged_labels(first)
     bridge = bridge_view(first, baseline, synthetic)
+    decision = decision_view(first, synthetic)
     if bridge is not None:
         bridge["chart"] = Markup(bridge["chart"])  # charts escape their own labels
     return {
@@ -368,8 +370,11 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
         "util_rows": _util_rows(synthetic),
         "measure_cols": measure_cols,
         "measure_rows": measure_rows,
-        "verdict": verdict([b for b in baseline if b.linker not in bridged], synthetic, bound, psm, bound_sd)
+        "verdict": [q["verdict"] for q in (decision or {}).get("questions", []) if q.get("verdict")]
+        + verdict([b for b in baseline if b.linker not in bridged],
+                  [s for s in synthetic if s.details.get("option") != "central synthesis"], bound, psm, bound_sd)
         + (bridge["lines"] if bridge else []),
+        "decision": decision,
         "bridge": bridge,
         "flags": red_flags(so_columns, unique_common, common),
         "failures": list(study.failures),
