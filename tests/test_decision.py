@@ -92,3 +92,17 @@ def test_the_report_leads_with_the_decision():
     sec = html[html.index('id="decision"'):html.index('id="linkage"')]
     assert "&lt;b&gt;" in sec and "<b>'" not in sec
     assert sec.count("&larr; selected") == 1 and 'class="sel"' in sec
+
+
+def test_one_forest_plot_per_question_across_all_options():
+    """Issue 15: one forest per question (not one chart per option): a panel per key coefficient
+    with train, control and every option as its rows."""
+    from synthlink.report import build_view
+
+    record = {"synthetic": [_entry("central", "central synthesis", 0.083, 0.003, 0.89, 0.06),
+                            _entry("exact", "independent synthesis + linkage", 0.018, 0.003, -6.2, 0.05)]}
+    (forest,) = build_view({"name": "d", "seeds": [{"seed": 1, "baseline": [], **record}]})["forests"]
+    svg = str(forest["svg"])
+    assert forest["formula"] == F and svg.count("<svg") == 2  # isced and age panels; no intercept
+    for label in ("train (real data)", "control (fresh real)", "cart × central", "cart × exact"):
+        assert svg.count(label) >= 2, label  # a row in each panel

@@ -247,6 +247,32 @@ def _questions(synthetic: list[RunRecord]) -> list[dict[str, Any]]:
     return q_charts[:8]
 
 
+def _forests(synthetic: list[RunRecord]) -> list[dict[str, Any]]:
+    """One forest plot per research question across every option: each coefficient a panel, the
+    real data (train), fresh real records (control) and every option's J* its rows."""
+    by_formula: dict[str, list[Interval]] = {}
+    seen: set[str] = set()
+    for s in synthetic:
+        for q in get_path(s.utility, "questions") or []:
+            if not isinstance(q, dict) or "fits" not in q:
+                continue
+            f = str(q.get("formula", ""))
+            rows = by_formula.setdefault(f, [])
+            srcs = [("synthetic", _label(s))] if f in seen else [("train", "train (real data)"),
+                                                                   ("control", "control (fresh real)"),
+                                                                   ("synthetic", _label(s))]
+            seen.add(f)
+            fits = q["fits"]
+            for src, lab in srcs:
+                for c in get_path(fits, src, "coefficients") or []:
+                    b, se = num(c.get("coef")), num(c.get("se"))
+                    if c.get("term") == "Intercept" or b is None:
+                        continue
+                    rows.append((str(c["term"]), b, b - 1.96 * se if se is not None else None,
+                                 b + 1.96 * se if se is not None else None, lab))
+    return [{"formula": f, "svg": Markup(charts.coef_panels(rows))} for f, rows in by_formula.items() if rows]
+
+
 def _cross(synthetic: list[RunRecord]) -> tuple[list[dict[str, Any]], str]:
     """Cross-part relationships of the best-utility combination: train, what the design allows, J*."""
     with_retained = [s for s in synthetic if retained(s.utility) is not None]
@@ -365,6 +391,7 @@ def build_view(metrics: dict[str, Any]) -> dict[str, Any]:
         "weight_rows": weight_rows,
         "weight_chart": Markup(weight_chart),
         "q_charts": _questions(synthetic),
+        "forests": _forests(synthetic),
         "cross_chart": Markup(cross_chart),
         "cross_rows": cross_rows,
         "util_rows": _util_rows(synthetic),
