@@ -106,3 +106,17 @@ def test_one_forest_plot_per_question_across_all_options():
     assert forest["formula"] == F and svg.count("<svg") == 2  # isced and age panels; no intercept
     for label in ("train (real data)", "control (fresh real)", "cart × central", "cart × exact"):
         assert svg.count(label) >= 2, label  # a row in each panel
+
+
+def test_results_table_has_one_row_per_option_and_seed():
+    from synthlink.pipeline.tables import runs_table
+
+    record = {"seed": 1, "baseline": [], "uniqueness_bound": {"linked_population": 0.3},
+              "synthetic": [{**_entry("central", "central synthesis", 0.083, 0.003, 0.89, 0.06),
+                             "measures": {"k_marginal": {"value": 968.4}}},
+                            _entry("exact", "independent synthesis + linkage", 0.018, 0.003, -6.2, 0.05)]}
+    t = runs_table([record, {**record, "seed": 2}])
+    assert list(zip(t["seed"], t["option"], strict=True)) == [
+        (1, "central synthesis"), (1, "independent synthesis + linkage"),
+        (2, "central synthesis"), (2, "independent synthesis + linkage")]
+    assert t["measure_k_marginal"].iloc[0] == 968.4

@@ -58,12 +58,16 @@ def runs_table(seeds: list[dict[str, Any]]) -> pd.DataFrame:
             row.update(headline_utility(b.get("utility")))
             rows.append(row)
         for s in rec["synthetic"]:
-            row = {"seed": rec["seed"], "stage": "synthetic", "synthesizer": s["synthesizer"], "linker": s["linker"], "status": s["status"]}
+            row = {"seed": rec["seed"], "stage": "synthetic", "synthesizer": s["synthesizer"], "linker": s["linker"], "status": s["status"],
+                   "option": s.get("option") or "independent synthesis + linkage"}
             acc = s.get("accounting") or {}
             if acc:
                 row["share_linked"] = acc["linked"] / max(1, min(acc["n_left"], acc["n_right"]))
             row.update(headline_utility(s.get("utility")))
             row.update(headline_privacy(s.get("privacy")))
+            for name, m in (s.get("measures") or {}).items():  # the registered measures
+                if isinstance(m, dict):
+                    row[f"measure_{name}"] = _num(m.get("value"))
             rows.append(row)
     return pd.DataFrame(rows)
 
