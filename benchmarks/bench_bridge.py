@@ -127,17 +127,22 @@ def highest_risk(entry: dict[str, Any]) -> tuple[float, str]:
     return max(risks) if risks else (float("nan"), "-")
 
 
-def within_cia(bridged: dict[str, Any], cia: dict[str, Any]) -> tuple[int, int]:
-    """How many of the privacy measures of the bridged J* lie at or below the CIA J*'s upper 95% end."""
+def within_cia(bridged: dict[str, Any], cia: dict[str, Any]) -> tuple[int, int, list[str]]:
+    """How many of the privacy measures of the bridged J* lie at or below the CIA J*'s upper 95% end,
+    of how many, and the names of those above it."""
     pb, pc = bridged.get("privacy") or {}, cia.get("privacy") or {}
     ok = n = 0
+    above = []
     for k in PRIVACY:
         b, c = pb.get(k), pc.get(k)
         if not (isinstance(b, dict) and isinstance(c, dict)) or b.get("risk") is None or not c.get("ci"):
             continue
         n += 1
-        ok += b["risk"] <= c["ci"][1] + 1e-9
-    return ok, n
+        if b["risk"] <= c["ci"][1] + 1e-9:
+            ok += 1
+        else:
+            above.append(k)
+    return ok, n, above
 
 
 def rows(metrics: dict[str, Any], term: str) -> list[dict[str, Any]]:
@@ -149,6 +154,7 @@ def rows(metrics: dict[str, Any], term: str) -> list[dict[str, Any]]:
         lab = label(eps)
         coef, pairs, risk_b, risk_c, gain = [], [], [], [], []
         ok = n = 0
+        above: list[str] = []
         for s in metrics["seeds"]:
             rec = {r["linker"]: r for r in (s.get("bridge") or {}).get("recovered") or []}.get(lab) or {}
             c = [x["share"] for x in rec.get("coefficients") or [] if x["term"] == term]
@@ -158,14 +164,14 @@ def rows(metrics: dict[str, Any], term: str) -> list[dict[str, Any]]:
             if lab in syn and "exact" in syn:
                 risk_b.append(highest_risk(syn[lab]))
                 risk_c.append(highest_risk(syn["exact"]))
-                o, m = within_cia(syn[lab], syn["exact"])
-                ok, n = ok + o, n + m
+                o, m, a = within_cia(syn[lab], syn["exact"])
+                ok, n, above = ok + o, n + m, above + a
             acc = {b["linker"]: (b.get("quality") or {}).get("accuracy") for b in s.get("baseline") or []}
             if acc.get(lab) is not None and acc.get("exact") is not None:
                 gain.append(acc[lab] - acc["exact"])
         t_b = timings.get(f"link:{lab}")
         out.append({"epsilon": eps, "coef": coef, "pairs": pairs, "risk_b": risk_b, "risk_c": risk_c,
-                    "within": (ok, n), "gain": gain,
+                    "within": (ok, n), "above": above, "gain": gain,
                     "time": (t_b, t_exact, t_b / t_exact if t_b is not None and t_exact else None)})
     return out
 
@@ -182,12 +188,13 @@ def print_table(title: str, method: str, metrics: dict[str, Any], secs: float, t
     n_seeds = len(metrics["seeds"])
     print(f"\n== {title}: method {method}, {n_seeds} seed(s), study {secs:.0f} s ==", flush=True)
     print(f"   {'epsilon':<8}{'coef share (' + term + ')':<26}{'pairs share':<22}{'max risk bridged':<26}"
-          f"{'max risk CIA':<26}{'within CIA CI':<15}{'acc gain':>10}{'link s':>9}{'exact s':>9}{'ratio':>8}")
+          f"{'max risk CIA':<26}{'within CIA CI (above)':<22}{'acc gain':>10}{'link s':>9}{'exact s':>9}{'ratio':>8}")
     for r in table:
         g = f"{100 * np.mean(r['gain']):+.2f} pt" if r["gain"] else "-"
         tb, te, ratio = r["time"]
+        within = "{}/{}".format(*r["within"]) + (f" ({','.join(sorted(set(r['above'])))})" if r["above"] else "")
         print(f"   {str(r['epsilon']):<8}{mean_sd(r['coef']):<26}{mean_sd(r['pairs']):<22}{fmt_risk(r['risk_b']):<26}"
-              f"{fmt_risk(r['risk_c']):<26}{'{}/{}'.format(*r['within']):<15}{g:>10}"
+              f"{fmt_risk(r['risk_c']):<26}{within:<22}{g:>10}"
               f"{(f'{tb:.2f}' if tb is not None else '-'):>9}{(f'{te:.2f}' if te is not None else '-'):>9}"
               f"{(f'{ratio:.1f}x' if ratio is not None else '-'):>8}")
     if goals:
