@@ -11,6 +11,7 @@ import pandas as pd
 
 from synthlink.errors import ConfigError, InputError
 from synthlink.evaluate.utility.encoding import NA_LABEL, as_float, as_labels, subsample
+from synthlink.evaluate.utility.memo import frame_key, memoized
 from synthlink.threads import limited_threads
 
 
@@ -74,7 +75,8 @@ def ml_utility_unthreaded(train: pd.DataFrame, synthetic: pd.DataFrame, control:
     out: dict[str, Any] = {"target": target, "kind": kinds[target], "test_rows": len(yc), "features": features}
     if len(yc) == 0:
         raise InputError(f"ML utility: control has no row with target '{target}' observed")
-    for name, df in (("train", train), ("synthetic", synthetic)):
+
+    def fit(df: pd.DataFrame) -> dict[str, Any]:
         X, y = xy(df, sample=True)
         res: dict[str, Any] = {"fit_rows": len(y)}
         if numeric_target:
@@ -94,7 +96,18 @@ def ml_utility_unthreaded(train: pd.DataFrame, synthetic: pd.DataFrame, control:
                 model.fit(X, y)
                 res["accuracy"] = float(np.mean(model.predict(Xc) == yc))
                 res["roc_auc"] = weighted_ovr_auc(yc, model.predict_proba(Xc), model.classes_)
-        out[name] = res
+        return res
+
+    def fit_train() -> tuple[dict[str, Any], dict[str, Any]]:
+        res = fit(train)
+        return res, rng.bit_generator.state  # the synthetic table's sample continues this stream
+
+    # the fit on train is the same for every J* compared against this train and control
+    key = (frame_key(train[[*features, target]]), frame_key(control[[*features, target]]), target,
+           tuple((c, kinds[c]) for c in [*features, target]), seed, max_rows)
+    out["train"], state = memoized("ml_train_fit", key, fit_train)
+    rng.bit_generator.state = state
+    out["synthetic"] = fit(synthetic)
     return out
 
 

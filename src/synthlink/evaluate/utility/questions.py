@@ -25,6 +25,7 @@ from scipy import stats
 
 from synthlink.errors import ConfigError
 from synthlink.evaluate.utility.encoding import records
+from synthlink.evaluate.utility.memo import frame_key, memoized
 
 FAMILIES = ("ols", "logit", "poisson")
 #: the column of a ``C(x)`` term
@@ -192,7 +193,9 @@ def research_question(q: str | Mapping[str, Any] | Question, frames: Mapping[str
     prepared, unseen = prepare_for_formula(present, qq.formula)
     out: dict[str, Any] = {"name": qq.name, "formula": qq.formula, "family": qq.family, "fits": {}}
     try:
-        orig = fit_question(prepared["train"], qq)
+        # the fit on train is the same for every J* compared against this train
+        orig = memoized("question_train_fit", (frame_key(prepared["train"]), qq.formula, qq.family),
+                        lambda: fit_question(prepared["train"], qq))
     except Exception as e:
         out["error"] = f"train: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
         return out

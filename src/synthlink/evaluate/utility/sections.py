@@ -26,6 +26,7 @@ from synthlink.evaluate.utility.design import (
 )
 from synthlink.evaluate.utility.encoding import GROUP, Encoded, encode, jsonable, nanmean, records
 from synthlink.evaluate.utility.marginal import univariate
+from synthlink.evaluate.utility.memo import array_key, memoized
 from synthlink.evaluate.utility.metrics import metric
 from synthlink.evaluate.utility.ml import ml_utility_unthreaded
 from synthlink.evaluate.utility.questions import research_question
@@ -209,7 +210,10 @@ def frechet_section(enc: Mapping[str, Encoded], train_s: pd.DataFrame, cross_col
     out = []
     for a, b in cat_pairs:
         try:
-            cells, unc = frechet_bounds_cat(x, enc["train"].lab[a], enc["train"].lab[b])
+            ya, zb = enc["train"].lab[a], enc["train"].lab[b]
+            # train's bounds are the same for every J* compared against this train
+            cells, unc = memoized("frechet_train", (array_key(x), array_key(ya), array_key(zb)),
+                                  lambda ya=ya, zb=zb: frechet_bounds_cat(x, ya, zb))
         except Exception as e:
             out.append({"a": a, "b": b, "error": f"{type(e).__name__}: {e}"})
             continue
