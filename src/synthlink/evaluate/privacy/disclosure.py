@@ -37,10 +37,13 @@ place of the synthetic data give the reference: what a fresh real sample would d
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from synthlink.evaluate.utility.memo import frame_key, memoized
 
 
 def _codes(frames: Sequence[pd.DataFrame], cols: Sequence[str]) -> list[np.ndarray]:
@@ -145,7 +148,10 @@ def disclosure_measures(
     if not keys:
         raise ValueError("disclosure measures need at least one key column")
     ident = identity_disclosure(train, synthetic, keys)
-    ident_ref = identity_disclosure(train, control, keys)
+    # the control reference depends on train and control only: the same for every J* of a study
+    used = list(dict.fromkeys([*keys, *targets]))
+    ref_key = (frame_key(train[used]), frame_key(control[used]), tuple(keys))
+    ident_ref = memoized("disclosure_identity_control", ref_key, lambda: identity_disclosure(train, control, keys))
     by_target: dict[str, Any] = {}
     for t in targets:
         if t in keys:
@@ -155,7 +161,8 @@ def disclosure_measures(
         s = pd.concat([synthetic[keys].reset_index(drop=True), ts.reset_index(drop=True)], axis=1)
         c = pd.concat([control[keys].reset_index(drop=True), tc.reset_index(drop=True)], axis=1)
         a = attribute_disclosure(o, s, keys, t)
-        ref = attribute_disclosure(o, c, keys, t)
+        ref = memoized("disclosure_attribute_control", (ref_key, t, max_levels, n_bins),
+                       partial(attribute_disclosure, o, c, keys, t))
         by_target[t] = {**a, "DiSCO_control": ref["DiSCO"], "DiSDiO_control": ref["DiSDiO"], "binned": binned}
     # headline: the target whose DiSCO exceeds the control reference the most (a target that the
     # keys determine in any real sample, e.g. a function of a key, is then not the headline)

@@ -17,11 +17,15 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
+from synthlink.evaluate.utility.memo import array_key, memoized
+
 EQ, NE, GT, LT, GE, LE, ISNULL, NOTNULL = range(8)
 OP_NAMES = ["==", "!=", ">", "<", ">=", "<=", "is null", "is not null"]
 NUMERIC_OPS = np.array([EQ, NE, GT, LT, GE, LE])
 CATEGORICAL_OPS = np.array([EQ, NE])
 
+#: bitsets larger than this are not kept in the per-process memo (at most 8 are kept)
+SHARED_BITSET_BYTES = 64_000_000
 _NULL = np.float32(-3.0e38)  # stands for a missing value in the float32 matrix used for intervals
 _ABOVE_NULL = np.float32(-2.9e38)
 
@@ -45,6 +49,15 @@ class Table:
         if self._bits is False:
             self._bits = _Bitsets.build(self, numeric)
         return self._bits  # type: ignore[return-value]
+
+    def share_bitsets(self, numeric: np.ndarray) -> None:
+        """Take the bitsets from the per-process memo (keyed by this table's values and
+        ``numeric``), building them there once: the train and control tables are the same for
+        every synthetic table a study compares with them. The bitsets are only read."""
+        if self._bits is False:
+            key = (array_key(self.x), np.asarray(numeric, dtype=bool).tobytes())
+            self._bits = memoized("singling_out_bitsets", key, lambda: _Bitsets.build(self, numeric), copy_value=False,
+                                  keep=lambda b: b is not None and b.table.nbytes <= SHARED_BITSET_BYTES)
 
 
 def _pack(mask: np.ndarray) -> np.ndarray:

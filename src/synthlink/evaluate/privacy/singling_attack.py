@@ -226,6 +226,9 @@ def singling_out(
         size = min(len(ori), len(ctrl))
         ori, rest = _subsample(ori, size, sub_rng)
         ctrl, _ = _subsample(ctrl, size, sub_rng)
+    for tab in (ori, rest, ctrl):  # real records: their bitsets are the same for every synthetic table
+        if tab is not None:
+            tab.share_bitsets(numeric)
     k = 1 if mode == "univariate" else min(n_cols, len(columns))
     if mode == "univariate":
         cols, ops, vals, tried = _univariate_queries(syn, numeric, n_attacks, rng, rest)

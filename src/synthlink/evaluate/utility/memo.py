@@ -4,8 +4,8 @@ A study evaluates every linked table J* of a seed against the same train and con
 model fitted on train (the ML utility's reference fit) or train's Frechet bounds come out the same
 for every J*. :func:`memoized` keeps the last :data:`MAX_ENTRIES` results per kind, keyed by a
 content hash of the inputs (:func:`frame_key`, :func:`array_key`), never by object identity, so
-a changed table is a miss. Values are deep-copied on the way in and out: a caller may change what
-it gets back without touching the memo.
+a changed table is a miss. Values are deep-copied on the way in and out (unless the caller says it
+only reads them): a caller may change what it gets back without touching the memo.
 """
 
 from __future__ import annotations
@@ -48,14 +48,19 @@ def array_key(a: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def memoized(kind: str, key: Hashable, compute: Callable[[], T]) -> T:
-    """``compute()``, or a copy of its earlier result for the same ``kind`` and ``key``."""
+def memoized(kind: str, key: Hashable, compute: Callable[[], T], *, copy_value: bool = True,
+             keep: Callable[[T], bool] | None = None) -> T:
+    """``compute()``, or a copy of its earlier result for the same ``kind`` and ``key``.
+    ``copy_value=False`` shares the stored object itself (for values every caller only reads);
+    a result for which ``keep`` is false is returned but not stored (too large, say)."""
     store = STORE.setdefault(kind, OrderedDict())
     if key in store:
         store.move_to_end(key)
-        return copy.deepcopy(store[key])
+        return copy.deepcopy(store[key]) if copy_value else store[key]
     value = compute()
-    store[key] = copy.deepcopy(value)
+    if keep is not None and not keep(value):
+        return value
+    store[key] = copy.deepcopy(value) if copy_value else value
     while len(store) > MAX_ENTRIES:
         store.popitem(last=False)
     return value

@@ -100,7 +100,7 @@ def ml_utility_unthreaded(train: pd.DataFrame, synthetic: pd.DataFrame, control:
 
     def fit_train() -> tuple[dict[str, Any], dict[str, Any]]:
         res = fit(train)
-        return res, rng.bit_generator.state  # the synthetic table's sample continues this stream
+        return res, dict(rng.bit_generator.state)  # the synthetic table's sample continues this stream
 
     # the fit on train is the same for every J* compared against this train and control
     key = (frame_key(train[[*features, target]]), frame_key(control[[*features, target]]), target,

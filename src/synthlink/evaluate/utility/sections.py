@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -213,7 +214,7 @@ def frechet_section(enc: Mapping[str, Encoded], train_s: pd.DataFrame, cross_col
             ya, zb = enc["train"].lab[a], enc["train"].lab[b]
             # train's bounds are the same for every J* compared against this train
             cells, unc = memoized("frechet_train", (array_key(x), array_key(ya), array_key(zb)),
-                                  lambda ya=ya, zb=zb: frechet_bounds_cat(x, ya, zb))
+                                  partial(frechet_bounds_cat, x, ya, zb))
         except Exception as e:
             out.append({"a": a, "b": b, "error": f"{type(e).__name__}: {e}"})
             continue
