@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["generate", "synth", "probabilistic", "distance", "propensity", "privacy", "bridge", "scale"]
+ORDER = ["generate", "synth", "probabilistic", "distance", "propensity", "privacy", "sdnist", "bridge", "scale"]
 
 
 def main() -> int:
