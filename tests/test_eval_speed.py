@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from synthlink.evaluate.privacy.disclosure import joint_rank
 from synthlink.evaluate.privacy.neighbors import two_smallest
 from synthlink.evaluate.utility import memo
+from synthlink.evaluate.utility.marginal import ks_statistic
 from synthlink.evaluate.utility.ml import ml_utility
 
 
@@ -92,3 +94,17 @@ def test_ml_utility_same_with_and_without_the_memo():
     assert cold == warm
     assert cold[1] == fresh2  # the second J* does not depend on a warm memo
     assert cold[0]["train"] == cold[1]["train"]
+
+
+def test_ks_statistic_by_hand():
+    # a = 1,2,3 and b = 2,3,4: the CDFs differ by 1/3 at 1, 2 and 3, by 0 at 4
+    assert ks_statistic(np.array([1.0, 2.0, 3.0, np.nan]), np.array([2.0, 3.0, 4.0])) == 1 / 3
+    assert np.isnan(ks_statistic(np.array([np.nan]), np.array([1.0])))
+
+
+def test_ks_statistic_is_scipys_statistic():
+    rng = np.random.default_rng(5)
+    for n1, n2, levels in ((7, 13, 3), (200, 150, 0), (12_000, 300, 40), (500, 500, 5)):
+        a = rng.integers(0, levels, n1).astype(float) if levels else rng.normal(size=n1)
+        b = rng.integers(0, levels, n2).astype(float) if levels else rng.normal(0.1, 1, size=n2)
+        assert ks_statistic(a, b) == float(stats.ks_2samp(a, b).statistic)
