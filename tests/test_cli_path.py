@@ -159,3 +159,50 @@ def test_nist_example_ships_its_data():
     df, _ = load_data(cfg)
     assert len(df) == 7634  # every row of ma2019.csv (PROVENANCE: 7,634 rows)
     cfg.plan.validate(df, str(path))
+
+
+def test_a_study_pointed_at_the_handed_over_files_gives_the_same_numbers(both):
+    """The institutions hand over the parts they synthesized (here: `synthlink synthesize` on the
+    parts `synthlink split` gave them); a study that points at those files with the `files`
+    synthesizer measures exactly what the study that synthesized them itself measured."""
+    from synthlink.study import Study
+
+    d = both["dir"]
+    cfg = yaml.safe_load((d / "study.yaml").read_text())
+    cfg["synthesizers"] = [{"name": "files", "label": "cart",
+                            "params": {"parts": {"education": "edu_syn.parquet", "employment": "emp_syn.parquet"}}}]
+    (d / "files.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    res = Study.from_yaml(d / "files.yaml").run(d / "files_run", progress=False, report=False)
+    got = {e["linker"]: e for e in res.metrics["seeds"][0]["synthetic"]}
+    want = {e["linker"]: e for e in both["study"]["synthetic"]}
+    assert set(got) == {"exact"}  # no central synthesis from files
+    for key in ("accounting", "utility", "privacy"):
+        assert not _same(got["exact"][key], want["exact"][key]), key
+    assert set(res.metrics["seeds"][0]["handed_over"]["cart"]) == {"education", "employment"}
+
+
+def test_a_handed_over_file_that_carries_the_split_keys_is_refused(both, tmp_path):
+    import pandas as pd
+
+    from synthlink.errors import PrivacyError
+    from synthlink.study import Study
+
+    d = both["dir"]
+    part = pd.read_parquet(d / "split" / "parts" / "education.parquet")
+    part.to_parquet(tmp_path / "edu_with_keys.parquet")  # the real part itself, keys and all
+    cfg = yaml.safe_load((d / "study.yaml").read_text())
+    cfg["synthesizers"] = [{"name": "files", "params": {"parts": {
+        "education": str(tmp_path / "edu_with_keys.parquet"), "employment": str(d / "emp_syn.parquet")}}}]
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    with pytest.raises(PrivacyError, match="identifier"):
+        Study.from_yaml(tmp_path / "bad.yaml").run(tmp_path / "out", progress=False, report=False)
+
+
+def test_files_synthesizer_needs_a_file_per_linked_part():
+    from synthlink.config import StudyConfig
+    from synthlink.errors import ConfigError
+
+    cfg = {"data": {"demo": {"n": 100}}, "split": {"plan": "demo"}, "link_parts": ["education", "employment"],
+           "synthesizers": [{"name": "files", "params": {"parts": {"education": "e.parquet"}}}], "linkers": ["exact"]}
+    with pytest.raises(ConfigError, match="one file per linked part"):
+        StudyConfig.from_dict(cfg)

@@ -16,14 +16,16 @@ from .conftest import make_people
 
 
 def test_unique_exact_matches_by_hand() -> None:
-    # train: (a,1) twice (not unique), (b,2), (c,3) unique, (d,NaN) left out (a missing value)
+    # train: (a,1) twice (not unique); (b,2), (c,3) and (d,missing) unique: a missing value is a
+    # value of its own, as SDNist's 'N'
     train = pd.DataFrame({"x": ["a", "a", "b", "c", "d"], "y": [1, 1, 2, 3, np.nan]})
-    # the synthetic table reproduces (b,2) twice (counted once), (a,1) (not unique in train), (x,9)
-    syn = pd.DataFrame({"x": ["b", "b", "a", "x"], "y": [2, 2, 1, 9]})
+    # the synthetic table reproduces (b,2) twice (counted once), (a,1) (not unique in train),
+    # (d,missing), and (x,9)
+    syn = pd.DataFrame({"x": ["b", "b", "a", "d", "x"], "y": [2, 2, 1, np.nan, 9]})
     control = pd.DataFrame({"x": ["c"], "y": [3]})
     got = M.unique_exact_matches(train, control, syn, common=[], part_columns=None, seed=0)
-    assert got["n"] == 2 and got["value"] == pytest.approx(1 / 2)  # (b,2) of {(b,2), (c,3)}
-    assert got["control"] == pytest.approx(1 / 2)  # (c,3)
+    assert got["n"] == 3 and got["value"] == pytest.approx(2 / 3)  # (b,2), (d,missing) of 3
+    assert got["control"] == pytest.approx(1 / 3)  # (c,3)
 
 
 def test_unique_exact_matches_directions() -> None:

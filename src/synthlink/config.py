@@ -476,6 +476,13 @@ class StudyConfig:
                                          ("linkers", linkers, link.linker_class)):
             for i, m in enumerate(methods):
                 check_method_params(cls_of(m.name), m.params, f"'{section}[{i}].params' ({m.name})")
+        parts_linked = link_parts or (plan.part_names[0], plan.part_names[1])
+        for i, m in enumerate(synths):
+            if synth.synthesizer_class(m.name).handed_over:  # one file per linked part, named now
+                files = m.params.get("parts")
+                if not isinstance(files, Mapping) or any(p not in files for p in parts_linked):
+                    raise ConfigError(f"'synthesizers[{i}].params.parts' ({m.name}): give one file per linked part "
+                                      f"({', '.join(parts_linked)}), e.g. {{{parts_linked[0]}: {parts_linked[0]}_synthetic.parquet}}")
         privacy = d.get("privacy") or {}
         if not isinstance(privacy, Mapping):
             raise ConfigError("'privacy' must be a mapping (keys, targets, secret, n_attacks)")

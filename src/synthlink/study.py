@@ -45,12 +45,14 @@ from synthlink.pipeline import (
     evaluation_key,
     guarantee,
     guard,
+    handed_over_path,
     key_positions,
     link_parts,
     links_from_cache,
     links_meta,
     links_to_frame,
     load_data,
+    load_handed_over,
     pseudo_key,
     reference_tables,
     run_in_workers,
@@ -65,6 +67,7 @@ from synthlink.pipeline.tables import EXIT_FAILED, runs_table, study_failures, s
 from synthlink.reconstruct import Reconstruction, linked_only, reconstruct, resolve_one_to_one
 from synthlink.results import stamp
 from synthlink.split import SplitResult, split
+from synthlink.synth import synthesizer_class
 from synthlink.validate import validate_table
 
 __all__ = ["EXIT_FAILED", "Study", "StudyResult", "StudyStopped", "default_work_dir", "load_data",
@@ -229,9 +232,9 @@ class Study:
         """Whether the study synthesizes the joint table centrally with ``sy`` too (the option of
         linking by the identifier inside the secure environment, then synthesizing): on by default;
         not for record-preserving synthesizers, whose rows are the real people's."""
-        from synthlink.synth import synthesizer_class
 
-        return self.config.options.central and not synthesizer_class(sy.name).uses_identifier
+        cls = synthesizer_class(sy.name)
+        return self.config.options.central and not cls.uses_identifier and not cls.handed_over
 
     def _linkers_planned(self) -> list[MethodSpec]:
         """The configured linkers and one bridge linker per release epsilon (labels only: the
@@ -390,12 +393,30 @@ class Study:
             for pname, part in ((lname, left), (rname, right)):
                 k = stage_key("synth", split_key, pname, sy.to_dict(), seed)
 
-                def make(part: pd.DataFrame = part, pname: str = pname) -> pd.DataFrame:
+                handed = synthesizer_class(sy.name).handed_over  # the institution's own file for this part
+                if handed:
+                    fpath = handed_over_path(sy, pname, seed, cfg.base_dir)
+                    st = fpath.stat() if fpath.exists() else None
+                    k = stage_key(k, str(fpath), st.st_size if st else None, st.st_mtime_ns if st else None)
+                checked: dict[str, Any] = {}
+
+                def make(part: pd.DataFrame = part, pname: str = pname, handed: bool = handed,
+                         checked: dict[str, Any] = checked) -> pd.DataFrame:
+                    if handed:
+                        got, checked["report"] = load_handed_over(sy, pname, part, identifier=ident, seed=seed,
+                                                                  base_dir=cfg.base_dir)
+                        return got
                     # each part its own sample seed: the parts are drawn independently
                     return synthesize_part(sy, part, identifier=ident, seed=seed + 7919 * (1 + plan.part_names.index(pname)),
                                            kinds=kinds)
 
                 syn_parts[pname] = timer(f"synth:{sy.label}")(lambda k=k, make=make: cache.frame("synth", k, make))
+                if handed:  # what the check of the file found (kept with the cached part)
+                    def found(pname: str = pname, part: pd.DataFrame = part, checked: dict[str, Any] = checked) -> Any:
+                        return checked.get("report") or load_handed_over(
+                            sy, pname, part, identifier=ident, seed=seed, base_dir=cfg.base_dir)[1]
+
+                    record.setdefault("handed_over", {}).setdefault(sy.label, {})[pname] = cache.json("handed-over", k, found)
                 statement = guarantee(sy, part.drop(columns=[ident]), kinds)
                 if statement is not None:  # a DP synthesizer: what its epsilon covers (declarations, not rows)
                     record.setdefault("guarantees", {}).setdefault(sy.label, {})[pname] = statement

@@ -94,12 +94,11 @@ def run(measure: Measure, train: pd.DataFrame, control: pd.DataFrame, synthetic:
 
 
 def unique_records(frame: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
-    """The rows of ``frame`` whose combination of ``cols`` occurs exactly once; rows with a missing
-    value in ``cols`` are left out, as pandas' grouping leaves them out in SDNist."""
+    """The rows of ``frame`` whose combination of ``cols`` occurs exactly once, a missing value
+    counting as a value of its own (as in SDNist, whose tables code it as the string 'N')."""
     cols = list(cols)
-    complete = frame.dropna(subset=cols)
-    counts = complete.groupby(cols, observed=True, dropna=True)[cols[0]].transform("size")
-    return complete.loc[counts == 1, cols]
+    counts = frame.groupby(cols, observed=True, dropna=False)[cols[0]].transform("size")
+    return frame.loc[counts == 1, cols]
 
 
 def share_of_uniques_reproduced(target: pd.DataFrame, other: pd.DataFrame, cols: Sequence[str]) -> tuple[float, int]:

@@ -32,7 +32,14 @@ from synthlink.pipeline.linking import (
     links_to_frame,
     pseudo_key,
 )
-from synthlink.pipeline.synthesis import guarantee, key_positions, source_positions, synthesize_part
+from synthlink.pipeline.synthesis import (
+    guarantee,
+    handed_over_path,
+    key_positions,
+    load_handed_over,
+    source_positions,
+    synthesize_part,
+)
 from synthlink.pipeline.workers import (
     EvalQueue,
     StudyStopped,
@@ -58,12 +65,14 @@ __all__ = [
     "evaluation_key",
     "guarantee",
     "guard",
+    "handed_over_path",
     "key_positions",
     "link_parts",
     "links_from_cache",
     "links_meta",
     "links_to_frame",
     "load_data",
+    "load_handed_over",
     "pseudo_key",
     "reference_tables",
     "run_in_workers",

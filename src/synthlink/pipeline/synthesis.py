@@ -70,3 +70,25 @@ def synthesize_part(spec: Any, part: pd.DataFrame, *, identifier: str | None, se
     if identifier is not None and identifier in out.columns:
         raise PrivacyError(f"synthesizer '{spec.name}' returned the real identifier column '{identifier}'; nothing written")
     return out
+
+
+def handed_over_path(spec: Any, part_name: str, seed: int, base_dir: Any = None) -> Any:
+    """Where a handed-over synthesizer (``files``) finds the file of ``part_name``."""
+    from synthlink.synth.files import HandedOverFiles
+
+    files = get_synthesizer(spec.name, **dict(spec.params))
+    assert isinstance(files, HandedOverFiles)
+    return files.path(part_name, seed, base_dir)
+
+
+def load_handed_over(spec: Any, part_name: str, part: pd.DataFrame, *, identifier: str, seed: int,
+                     base_dir: Any = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The institution's own synthetic file of ``part_name``, checked against the real part (which
+    carries the record key ``identifier``: a file with its values is refused), and what the check
+    found (unseen categories, casts, dropped columns; the file's path left out)."""
+    from synthlink.synth.files import HandedOverFiles
+
+    files = get_synthesizer(spec.name, **dict(spec.params))
+    assert isinstance(files, HandedOverFiles)
+    got, rep = files.load(part_name, part, identifier=identifier, seed=seed, base_dir=base_dir)
+    return got, {k: v for k, v in rep.to_dict().items() if k != "source"}

@@ -18,6 +18,7 @@ _REGISTRY: dict[str, str] = {
     "privbayes": "synthlink.synth.privbayes:PrivBayesSynthesizer",
     "sdv_gaussian_copula": "synthlink.synth.sdv:SDVGaussianCopula",
     "sdv_ctgan": "synthlink.synth.sdv:SDVCTGAN",
+    "files": "synthlink.synth.files:HandedOverFiles",
 }
 
 

@@ -32,6 +32,8 @@ class Synthesizer(ABC):
     #: takes ``kinds`` (a declared kind per column, as the plan's ``kinds:``) and models each column
     #: by its declared kind rather than its dtype; the study passes the plan's kinds to it
     accepts_kinds: ClassVar[bool] = False
+    #: the institutions' own files, handed over (``files``): loaded per part, never fitted
+    handed_over: ClassVar[bool] = False
     #: the synthesizer states a differential-privacy guarantee (``guarantee(data)``)
     differentially_private: ClassVar[bool] = False
 

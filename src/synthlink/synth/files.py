@@ -37,6 +37,7 @@ import pandas as pd
 from synthlink.errors import InputError, PrivacyError, SchemaError
 from synthlink.io import read_table
 from synthlink.schema import Kind, Schema, infer_kind
+from synthlink.synth.base import Synthesizer
 
 
 @dataclass
@@ -184,3 +185,46 @@ def load_synthetic(
                 report.cast[c] = f"{df[c].dtype} -> {s.dtype}"
         out[c] = s.reset_index(drop=True)
     return pd.DataFrame(out), report
+
+
+class HandedOverFiles(Synthesizer):
+    """The institutions' own synthetic files, handed over to the study: one file per part, made by
+    each institution with its own tool from the part ``synthlink split`` gave it (same data, plan
+    and seed as the study, so the study's split is the one the institution received).
+
+    ``parts`` maps a part's name to its file (CSV or Parquet; relative to the study config; a
+    ``{seed}`` in the path is replaced by the study's seed). Each file is checked against its part
+    with :func:`load_synthetic` (every column present, types, unseen categories reported; a file
+    that carries the split's record keys is refused). It is not fitted: ``fit`` is an error."""
+
+    name = "files"
+    summary = "the institutions' own synthetic files (one per part), checked against their parts"
+    handed_over = True
+
+    def __init__(self, parts: dict[str, str] | None = None) -> None:
+        self.parts = parts
+
+    def path(self, part: str, seed: int, base_dir: Path | None = None) -> Path:
+        if not self.parts or part not in self.parts:
+            from synthlink.errors import ConfigError
+
+            raise ConfigError(f"files: no file for part '{part}' (give params.parts: {{{part}: FILE}})")
+        p = Path(str(self.parts[part]).replace("{seed}", str(seed)))
+        return p if p.is_absolute() or base_dir is None else Path(base_dir) / p
+
+    def load(self, part: str, reference: pd.DataFrame, *, identifier: str, seed: int,
+             base_dir: Path | None = None) -> tuple[pd.DataFrame, SyntheticFileReport]:
+        """The handed-over file of ``part``, validated against the real part (``reference``, with
+        its record key column ``identifier``, whose values the file must not carry)."""
+        p = self.path(part, seed, base_dir)
+        if not p.exists():
+            raise InputError(f"{p}: the handed-over synthetic file of part '{part}' is not there")
+        return load_synthetic(p, reference, identifier=identifier, real_ids=reference[identifier])
+
+    def _fit(self, data: pd.DataFrame) -> None:
+        from synthlink.errors import ConfigError
+
+        raise ConfigError("files: handed-over synthetic files are loaded, not fitted (a study reads them per part)")
+
+    def _sample(self, n: int, seed: int) -> pd.DataFrame:  # pragma: no cover - never fitted
+        raise NotImplementedError
