@@ -14,7 +14,6 @@ an interrupted run resumes where it stopped. Logs name stages and counts, never 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -30,7 +29,7 @@ from synthlink.cache import Cache, stage_key
 from synthlink.config import MethodSpec, StudyConfig
 from synthlink.errors import ConfigError
 from synthlink.evaluate.linkage import expected_bound_and_sd, linkage_quality, uniqueness_bound
-from synthlink.io import read_table, write_json, write_table
+from synthlink.io import write_json, write_table
 from synthlink.link import linker_class
 from synthlink.link.base import Links
 from synthlink.pipeline import (
@@ -38,6 +37,7 @@ from synthlink.pipeline import (
     EvalQueue,
     StudyStopped,
     baseline_specs,
+    cached_link,
     evaluate_influence,
     evaluate_measures,
     evaluate_privacy,
@@ -47,10 +47,6 @@ from synthlink.pipeline import (
     guard,
     handed_over_path,
     key_positions,
-    link_parts,
-    links_from_cache,
-    links_meta,
-    links_to_frame,
     load_data,
     load_handed_over,
     pseudo_key,
@@ -247,64 +243,11 @@ class Study:
             out += [MethodSpec("bridge", {}, bridge_label(e)) for e in cfg.bridge.epsilons]
         return out
 
-    def _bridge(self, cache: Cache, split_key: str, ref_train: pd.DataFrame, record: dict[str, Any]) -> list[MethodSpec]:
-        """Release the bridge's counts (once per split and epsilon, kept in the working area) and
-        return the bridge linkers that read them; the metrics keep each release's budget."""
-        from synthlink.pipeline.bridging import (
-            bridge_label,
-            bridge_linkers,
-            make_release,
-            release_summary,
-        )
-
-        bridge = self.config.bridge
-        assert bridge is not None
-        paths: dict[float | None, Path] = {}
-        summaries = {}
-        for eps in bridge.epsilons:
-            spec = bridge.spec_for(eps)
-            k = stage_key("bridge", split_key, spec.to_dict(), eps)
-            p = cache.path("bridge-release", k, ".json")
-            if p.exists():
-                cache.hits += 1
-                from synthlink.bridge import BridgeRelease
-
-                rel = BridgeRelease.load(p)
-            else:
-                cache.misses += 1
-                cache.computed.append(f"bridge-release-{k}")
-                rel = make_release(ref_train, spec, eps)
-                rel.save(p)
-            paths[eps] = p
-            summaries[bridge_label(eps)] = release_summary(rel)
-        record["bridge"] = {"spec": bridge.spec.to_dict(), "method": bridge.method, "releases": summaries}
-        return bridge_linkers(bridge, paths)
-
     def _link(self, cache: Cache, stage: str, key_parts: tuple[Any, ...], spec: MethodSpec, left: pd.DataFrame,
               right: pd.DataFrame, seed: int, key: str | None, truth: pd.DataFrame | None = None) -> Links | None:
-        """:func:`synthlink.pipeline.link_parts`, cached: the identifier and the record key are
-        hidden from every method but the identifier join (which matches on ``key``); on the
-        original split a method that learns from the true pairs gets ``truth``."""
         plan = self.config.plan
-        k = stage_key(stage, *key_parts, spec.to_dict(), seed)
-        pairs_p = cache.path(f"{stage}-links", k, ".parquet")
-        meta_p = cache.path(f"{stage}-links", k, ".json")
-        if linker_class(spec.name).uses_identifier and (key is None or key not in left.columns or key not in right.columns):
-            return None
-        if pairs_p.exists() and meta_p.exists():
-            cache.hits += 1
-            meta = json.loads(meta_p.read_text(encoding="utf-8"))
-            return links_from_cache(read_table(pairs_p), meta)
-        links = link_parts(spec, left, right, on=list(plan.common), seed=seed, hidden=(plan.identifier, key),
-                           key=key, truth=truth, kinds=plan.kinds)
-        if links is None:
-            return None
-        cache.misses += 1
-        cache.computed.append(f"{stage}-links-{k}")
-        write_table(links_to_frame(links), pairs_p)
-        write_json(links_meta(links), meta_p)
-        meta = json.loads(meta_p.read_text(encoding="utf-8"))  # JSON-clean, as on a rerun
-        return links_from_cache(links.pairs, meta)
+        return cached_link(cache, stage, key_parts, spec, left, right, seed=seed, on=list(plan.common),
+                           identifier=plan.identifier, key=key, truth=truth, kinds=plan.kinds)
 
     def _run_seed(self, df: pd.DataFrame, data_key: str, seed: int, cache: Cache, timings: dict[str, float], bar: Progress) -> dict[str, Any]:
         cfg = self.config
@@ -362,7 +305,10 @@ class Study:
         baseline_joint: dict[str, pd.DataFrame] = {}
         linkers = list(cfg.linkers)
         if cfg.bridge is not None:  # released inside the secure environment, from the real linked train
-            linkers += self._bridge(cache, split_key, ref_train, record)
+            from synthlink.pipeline.bridging import releases
+
+            bridged, record["bridge"] = releases(cache, cfg.bridge, split_key, ref_train)
+            linkers += bridged
         for spec in baseline_specs(linkers):
             bar.step(f"baseline {spec.label}")
             links = timer(f"link:{spec.label}")(lambda spec=spec: self._link(cache, "baseline", (split_key, lname, rname), spec, left, right, seed, ident, truth=truth))

@@ -146,3 +146,29 @@ def recovered_shares(record: dict[str, Any], bridge: BridgeConfig, part_cols: di
                     "pairs": pairs, "coefficients": coefs,
                     "released_pairs_mean": float(np.mean(defined)) if defined else None})
     return out
+
+
+def releases(cache: Any, bridge: BridgeConfig, split_key: str, ref_train: pd.DataFrame) -> tuple[list[MethodSpec], dict[str, Any]]:
+    """The bridge linkers of one split and what the metrics keep of its releases: each release is
+    made once per split and epsilon, inside the secure environment from the real linked train, and
+    kept in the working area (``cache``): a rerun reads it back rather than spending the budget
+    again."""
+    from synthlink.cache import stage_key
+
+    paths: dict[float | None, Path] = {}
+    summaries = {}
+    for eps in bridge.epsilons:
+        spec = bridge.spec_for(eps)
+        k = stage_key("bridge", split_key, spec.to_dict(), eps)
+        p = cache.path("bridge-release", k, ".json")
+        if p.exists():
+            cache.hits += 1
+            rel = BridgeRelease.load(p)
+        else:
+            cache.misses += 1
+            cache.computed.append(f"bridge-release-{k}")
+            rel = make_release(ref_train, spec, eps)
+            rel.save(p)
+        paths[eps] = p
+        summaries[bridge_label(eps)] = release_summary(rel)
+    return bridge_linkers(bridge, paths), {"spec": bridge.spec.to_dict(), "method": bridge.method, "releases": summaries}

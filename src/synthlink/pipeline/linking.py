@@ -120,3 +120,32 @@ def link_parts(spec: MethodSpec, left: pd.DataFrame, right: pd.DataFrame, *, on:
     for w in {str(w.message) for w in caught}:
         log.info("%s: %s", spec.label, w)
     return links
+
+
+def cached_link(cache: Any, stage: str, key_parts: tuple[Any, ...], spec: MethodSpec, left: pd.DataFrame,
+                right: pd.DataFrame, *, seed: int, on: list[str], identifier: str, key: str | None,
+                truth: pd.DataFrame | None = None, kinds: dict[str, str] | None = None) -> Links | None:
+    """:func:`link_parts` through the study's cache (``stage``-links, keyed by ``key_parts``, the
+    method and the seed): the identifier and the record key are hidden from every method but the
+    identifier join, which matches on ``key`` (None where it does not apply)."""
+    import json
+
+    from synthlink.cache import stage_key
+    from synthlink.io import read_table, write_json, write_table
+
+    k = stage_key(stage, *key_parts, spec.to_dict(), seed)
+    pairs_p = cache.path(f"{stage}-links", k, ".parquet")
+    meta_p = cache.path(f"{stage}-links", k, ".json")
+    if linker_class(spec.name).uses_identifier and (key is None or key not in left.columns or key not in right.columns):
+        return None
+    if pairs_p.exists() and meta_p.exists():
+        cache.hits += 1
+        return links_from_cache(read_table(pairs_p), json.loads(meta_p.read_text(encoding="utf-8")))
+    links = link_parts(spec, left, right, on=on, seed=seed, hidden=(identifier, key), key=key, truth=truth, kinds=kinds)
+    if links is None:
+        return None
+    cache.misses += 1
+    cache.computed.append(f"{stage}-links-{k}")
+    write_table(links_to_frame(links), pairs_p)
+    write_json(links_meta(links), meta_p)
+    return links_from_cache(links.pairs, json.loads(meta_p.read_text(encoding="utf-8")))  # JSON-clean, as on a rerun
