@@ -16,8 +16,10 @@ HAVE_SDV = importlib.util.find_spec("sdv") is not None
 #: DP methods take a pandas Categorical's declared categories (a boolean's False/True) as the (public) domain
 DOMAIN_FROM_DTYPE = {"privbayes"}
 #: record-preserving synthesis has another contract (it needs the identifier, adds a pseudonymised
-#: key column and samples exactly the fitted rows): tests/test_synth_preserving.py checks it
-OTHER_CONTRACT = {"preserving"}
+#: key column and samples exactly the fitted rows): tests/test_synth_preserving.py checks it; the
+#: handed-over files are loaded, never fitted: tests/conformance/test_synthesizers.py and
+#: tests/test_cli_path.py check them
+OTHER_CONTRACT = {"preserving", "files"}
 METHODS = [m for m in available() if (HAVE_SDV or m not in NEEDS_SDV) and m not in OTHER_CONTRACT]
 
 
