@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from synthlink.errors import ConfigError
+from synthlink.registry import LazyRegistry
 from synthlink.synth.base import Synthesizer
 
 #: name -> "module:Class" (imported lazily, so optional extras cost nothing until used)
@@ -22,41 +21,28 @@ _REGISTRY: dict[str, str] = {
 }
 
 
+_METHODS: LazyRegistry[Synthesizer] = LazyRegistry("synthesizer", Synthesizer, _REGISTRY)
+
+
 def available() -> list[str]:
-    return sorted(_REGISTRY)
+    return _METHODS.available()
 
 
 def synthesizer_class(name: str) -> type[Synthesizer]:
-    if name not in _REGISTRY:
-        raise ConfigError(f"unknown synthesizer '{name}' (available: {', '.join(available())})")
-    mod, cls = _REGISTRY[name].split(":")
-    return getattr(importlib.import_module(mod), cls)
+    return _METHODS.cls(name)
 
 
 def get_synthesizer(name: str, **params: Any) -> Synthesizer:
-    cls = synthesizer_class(name)
-    try:
-        return cls(**params)
-    except TypeError as e:
-        raise ConfigError(f"synthesizer '{name}': bad parameter ({e})") from None
+    return _METHODS.get(name, **params)
 
 
 def register(name: str, target: str | type[Synthesizer], *, replace: bool = False) -> None:
-    """Add a synthesizer to the registry: ``target`` is a class or ``"module:Class"`` (imported when
-    first used). A name already taken is an error unless ``replace``. In-tree methods are one line
-    in ``_REGISTRY``; plug-ins call this (studies, the command line and the report then know them)."""
-    if name in _REGISTRY and not replace:
-        raise ConfigError(f"a synthesizer named '{name}' is already registered")
-    if isinstance(target, str):
-        _REGISTRY[name] = target
-    else:
-        if not (isinstance(target, type) and issubclass(target, Synthesizer)):
-            raise ConfigError(f"synthesizer '{name}': {target!r} is not a Synthesizer subclass")
-        _REGISTRY[name] = f"{target.__module__}:{target.__qualname__}"
+    """Add a synthesizer: ``target`` is a class or ``"module:Class"`` (see
+    :meth:`synthlink.registry.LazyRegistry.register`)."""
+    _METHODS.register(name, target, replace=replace)
 
 
 def unregister(name: str) -> None:
-    _REGISTRY.pop(name, None)
-
+    _METHODS.unregister(name)
 
 __all__ = ["Synthesizer", "available", "register", "unregister", "get_synthesizer", "synthesizer_class"]
