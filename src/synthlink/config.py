@@ -388,9 +388,8 @@ class StudyConfig:
         _check_columns(plan, link_parts, questions, d.get("target"), privacy, evaluate)
         out = d.get("out")
         work_dir = d.get("work_dir")
-        parts = link_parts or (plan.part_names[0], plan.part_names[1])
         try:
-            bridge = parse_bridge(d.get("bridge"), plan, parts)
+            bridge = parse_bridge(d.get("bridge"), plan, parts_linked)
         except ConfigError as e:
             msg = str(e)
             raise ConfigError(msg if msg.startswith("'bridge") else f"'bridge': {msg.removeprefix('bridge: ')}") from None

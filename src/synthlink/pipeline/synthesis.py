@@ -12,6 +12,15 @@ from synthlink.errors import PrivacyError
 from synthlink.synth import get_synthesizer, synthesizer_class
 
 
+def _with_kinds(cls: Any, params: dict[str, Any], columns: Any, kinds: dict[str, str] | None) -> dict[str, Any]:
+    """``params`` with the declared kinds of ``columns`` for a synthesizer that models columns by
+    kind, unless its own parameters declare them."""
+    declared = {c: k for c, k in (kinds or {}).items() if c in set(columns)}
+    if declared and cls.accepts_kinds and "kinds" not in params:
+        params = {**params, "kinds": declared}
+    return params
+
+
 def guarantee(sy: Any, data: pd.DataFrame, kinds: dict[str, str] | None = None) -> dict[str, Any] | None:
     """The privacy statement of a synthesizer that makes one (``guarantee(data)``: a DP
     synthesizer's epsilon and what it does and does not cover), else None. It reads the
@@ -19,10 +28,7 @@ def guarantee(sy: Any, data: pd.DataFrame, kinds: dict[str, str] | None = None) 
     cls = synthesizer_class(sy.name)
     if not cls.differentially_private:
         return None
-    params = dict(sy.params)
-    declared = {c: k for c, k in (kinds or {}).items() if c in data.columns}
-    if declared and cls.accepts_kinds and "kinds" not in params:
-        params["kinds"] = declared
+    params = _with_kinds(cls, dict(sy.params), data.columns, kinds)
     statement = get_synthesizer(sy.name, **params).guarantee(data)
     return dict(statement) if statement is not None else None
 
@@ -60,9 +66,7 @@ def synthesize_part(spec: Any, part: pd.DataFrame, *, identifier: str | None, se
     params = dict(spec.params)
     if cls.uses_identifier and identifier is not None:
         params.setdefault("identifier", identifier)  # record-preserving: keeps a pseudonymised key
-    declared = {c: k for c, k in (kinds or {}).items() if c in part.columns and c != identifier}
-    if declared and cls.accepts_kinds and "kinds" not in params:
-        params["kinds"] = declared
+    params = _with_kinds(cls, params, [c for c in part.columns if c != identifier], kinds)
     s = get_synthesizer(spec.name, **params)
     data = part if cls.uses_identifier or identifier is None else part.drop(columns=[identifier], errors="ignore")
     s.fit(data)
