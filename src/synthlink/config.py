@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ast
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,13 +16,14 @@ from synthlink.config_keys import closest as _closest
 from synthlink.config_sections import BridgeConfig, OptionsConfig, parse_bridge, parse_options
 from synthlink.errors import ConfigError
 from synthlink.io import read_yaml
+from synthlink.link.plan import LinkPlan, check_edge_names
 from synthlink.split import SplitPlan
 
 #: parameters that would carry a secret into metrics.json and the report
 SECRET_PARAMS = ("key", "secret_key", "pseudonym_key")
 
 TOP_KEYS = {
-    "name", "data", "split", "link_parts", "synthesizers", "linkers", "questions", "target",
+    "name", "data", "split", "link_parts", "link_plan", "synthesizers", "linkers", "questions", "target",
     "privacy", "seeds", "out", "work_dir", "evaluate", "bridge", "options",
 }
 #: the keys of every nested mapping of a study config (method params are checked against the
@@ -36,7 +37,7 @@ METHOD_KEYS = {"name", "params", "label"}
 QUESTION_KEYS = {"formula", "family", "name"}
 #: the study's own privacy settings (every other privacy_report option goes under evaluate.privacy)
 PRIVACY_KEYS = {"keys", "targets", "secret", "n_attacks"}
-EVALUATE_KEYS = {"utility", "privacy", "baseline_utility", "influence_linker", "n_jobs", "measures"}
+EVALUATE_KEYS = {"utility", "privacy", "baseline_utility", "influence_linker", "n_jobs", "measures", "pair_privacy"}
 #: evaluator options the study sets itself (a config may not give them)
 _STUDY_SET_UTILITY = {"part_columns", "common", "questions", "target", "baseline", "seed", "kinds"}
 _STUDY_SET_PRIVACY = {"common", "part_columns", "seed", "source", "kinds"}
@@ -239,13 +240,12 @@ def _check_evaluate(ev: Mapping[str, Any]) -> None:
                             "'evaluate.influence_linker.params'", {"on"})
 
 
-def _check_columns(plan: SplitPlan, link_parts: tuple[str, str] | None, questions: list[Any], target: Any,
+def _check_columns(plan: SplitPlan, linked: Sequence[str], questions: list[Any], target: Any,
                    privacy: Mapping[str, Any], ev: Mapping[str, Any]) -> None:
     """Names of columns (formulas, the ML target, the privacy secret, keys and targets) must be
-    columns of the linked table J*: the common variables and the two linked parts' columns."""
-    lname, rname = link_parts or (plan.part_names[0], plan.part_names[1])
+    columns of the linked table J*: the common variables and the linked parts' columns."""
     parts = {p.name: p for p in plan.parts}
-    cols = list(dict.fromkeys([*plan.common, *parts[lname].columns, *parts[rname].columns]))
+    cols = list(dict.fromkeys([*plan.common, *[c for n in linked for c in parts[n].columns]]))
 
     def one(name: Any, section: str) -> None:
         if str(name) not in cols:
@@ -294,6 +294,10 @@ class StudyConfig:
     linkers: list[MethodSpec]
     name: str = "study"
     link_parts: tuple[str, str] | None = None
+    #: how K >= 2 parts are joined (``link_plan``); None: the two ``link_parts``
+    link_plan: LinkPlan | None = None
+    #: a linker for one edge of the plan, replacing the study's linker there
+    edge_linkers: dict[tuple[str, str], MethodSpec] = field(default_factory=dict)
     questions: list[Any] = field(default_factory=list)
     target: str | None = None
     privacy: dict[str, Any] = field(default_factory=dict)
@@ -351,6 +355,19 @@ class StudyConfig:
                 if p not in plan.part_names:
                     raise ConfigError(f"'link_parts': unknown part '{p}' (parts: {', '.join(plan.part_names)})")
             link_parts = (str(link_parts[0]), str(link_parts[1]))
+        link_plan, edge_raw = None, {}
+        if d.get("link_plan") is not None:
+            if link_parts is not None:
+                raise ConfigError("give 'link_parts' (two parts) or 'link_plan' (K parts), not both")
+            link_plan = LinkPlan.from_dict(d["link_plan"], plan.part_names)
+            link_plan.check_columns({p.name: [*plan.common, *p.columns] for p in plan.parts})
+            edge_raw = d["link_plan"].get("edges") or {}
+            if not isinstance(edge_raw, Mapping):
+                raise ConfigError("'link_plan.edges' must map an edge (a-b) to a linker, e.g. {employment-social: distance}")
+            if link_plan.k == 2:  # the chain of two is the pair of link_parts
+                link_parts, link_plan = link_plan.parts, None  # type: ignore[assignment]
+                if edge_raw:
+                    raise ConfigError("'link_plan.edges': a plan of two parts has one edge; name its linker in 'linkers'")
         questions = d.get("questions") or []
         if not isinstance(questions, list):
             raise ConfigError("'questions' must be a list of model formulas")
@@ -370,7 +387,16 @@ class StudyConfig:
                                          ("linkers", linkers, link.linker_class)):
             for i, m in enumerate(methods):
                 check_method_params(cls_of(m.name), m.params, f"'{section}[{i}].params' ({m.name})")
-        parts_linked = link_parts or (plan.part_names[0], plan.part_names[1])
+        edge_linkers: dict[tuple[str, str], MethodSpec] = {}
+        if link_plan is not None and edge_raw:
+            named = check_edge_names(edge_raw, link_plan)
+            specs = _methods([edge_raw[k] for k in named], "link_plan.edges")
+            for (key, edge), m in zip(named.items(), specs, strict=True):
+                if m.name not in link.available():
+                    raise ConfigError(f"'link_plan.edges.{key}': unknown method '{m.name}' (available: {', '.join(link.available())})")
+                check_method_params(link.linker_class(m.name), m.params, f"'link_plan.edges.{key}.params' ({m.name})")
+                edge_linkers[edge] = m
+        parts_linked: tuple[str, ...] = link_plan.parts if link_plan is not None else (link_parts or (plan.part_names[0], plan.part_names[1]))
         for i, m in enumerate(synths):
             if synth.synthesizer_class(m.name).handed_over:  # one file per linked part, named now
                 files = m.params.get("parts")
@@ -385,17 +411,21 @@ class StudyConfig:
         if not isinstance(evaluate, Mapping):
             raise ConfigError("'evaluate' must be a mapping (utility, privacy, baseline_utility, influence_linker, n_jobs)")
         _check_evaluate(evaluate)
-        _check_columns(plan, link_parts, questions, d.get("target"), privacy, evaluate)
+        _check_columns(plan, parts_linked, questions, d.get("target"), privacy, evaluate)
         out = d.get("out")
         work_dir = d.get("work_dir")
+        if link_plan is not None and d.get("bridge") is not None:
+            raise ConfigError("'bridge': a bridge release links two parts; a 'link_plan' of "
+                              f"{link_plan.k} parts cannot use it yet (link two parts with 'link_parts')")
         try:
-            bridge = parse_bridge(d.get("bridge"), plan, parts_linked)
+            bridge = parse_bridge(d.get("bridge"), plan, parts_linked)  # type: ignore[arg-type]
         except ConfigError as e:
             msg = str(e)
             raise ConfigError(msg if msg.startswith("'bridge") else f"'bridge': {msg.removeprefix('bridge: ')}") from None
         return cls(
             data=dict(data), plan=plan, synthesizers=synths, linkers=linkers,
-            name=str(d.get("name", "study")), link_parts=link_parts, questions=list(questions),
+            name=str(d.get("name", "study")), link_parts=link_parts, link_plan=link_plan,
+            edge_linkers=edge_linkers, questions=list(questions),
             target=d.get("target"), privacy=dict(privacy), evaluate=dict(evaluate),
             seeds=list(seeds), out=(base / out) if out else None,
             work_dir=(base / work_dir) if work_dir else None, base_dir=base, bridge=bridge,
@@ -413,12 +443,21 @@ class StudyConfig:
 
     @property
     def parts(self) -> tuple[str, str]:
+        """The two linked parts (a plan of K parts: its first edge)."""
+        if self.link_plan is not None:
+            return self.link_plan.edges[0]
         return self.link_parts or (self.plan.part_names[0], self.plan.part_names[1])
+
+    @property
+    def linked_parts(self) -> tuple[str, ...]:
+        """Every part J* joins, in plan order."""
+        return self.link_plan.parts if self.link_plan is not None else self.parts
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name, "data": self.data, "split": self.plan.to_dict(),
-            "link_parts": list(self.parts),
+            **({"link_plan": {**self.link_plan.to_dict(), **({"edges": {f"{a}-{b}": m.to_dict() for (a, b), m in self.edge_linkers.items()}} if self.edge_linkers else {})}}
+               if self.link_plan is not None else {"link_parts": list(self.parts)}),
             "synthesizers": [m.to_dict() for m in self.synthesizers],
             "linkers": [m.to_dict() for m in self.linkers],
             "questions": self.questions, "target": self.target, "privacy": self.privacy,

@@ -33,7 +33,6 @@ from synthlink.io import write_json, write_table
 from synthlink.link import linker_class
 from synthlink.link.base import Links
 from synthlink.pipeline import (
-    KEY_COLUMNS,
     EvalQueue,
     StudyStopped,
     baseline_specs,
@@ -43,21 +42,17 @@ from synthlink.pipeline import (
     evaluate_privacy,
     evaluate_utility,
     evaluation_key,
-    guarantee,
     guard,
-    handed_over_path,
-    key_positions,
     load_data,
-    load_handed_over,
     pseudo_key,
     reference_tables,
     run_in_workers,
     source_positions,
     stop_on_signals,
     surrogate_identifier,
-    synthesize_part,
     worker_init,
 )
+from synthlink.pipeline.parts import central_entry, synthesize_parts
 from synthlink.pipeline.progress import Progress
 from synthlink.pipeline.tables import EXIT_FAILED, runs_table, study_failures, summary_over_seeds
 from synthlink.reconstruct import Reconstruction, linked_only, reconstruct, resolve_one_to_one
@@ -333,65 +328,11 @@ class Study:
         # -- synthetic -------------------------------------------------------------------------------
         for sy in cfg.synthesizers:
             bar.step(f"synthesize {sy.label}")
-            syn_parts: dict[str, pd.DataFrame] = {}
-            # record-preserving rows: key -> position of its real record in train (None: rows belong to nobody)
-            key_pos = key_positions(sy, ident, sres.train[ident])
-            for pname, part in ((lname, left), (rname, right)):
-                k = stage_key("synth", split_key, pname, sy.to_dict(), seed)
-
-                handed = synthesizer_class(sy.name).handed_over  # the institution's own file for this part
-                if handed:
-                    fpath = handed_over_path(sy, pname, seed, cfg.base_dir)
-                    st = fpath.stat() if fpath.exists() else None
-                    k = stage_key(k, str(fpath), st.st_size if st else None, st.st_mtime_ns if st else None)
-                checked: dict[str, Any] = {}
-
-                def make(part: pd.DataFrame = part, pname: str = pname, handed: bool = handed,
-                         checked: dict[str, Any] = checked) -> pd.DataFrame:
-                    if handed:
-                        got, checked["report"] = load_handed_over(sy, pname, part, identifier=ident, seed=seed,
-                                                                  base_dir=cfg.base_dir)
-                        return got
-                    # each part its own sample seed: the parts are drawn independently
-                    return synthesize_part(sy, part, identifier=ident, seed=seed + 7919 * (1 + plan.part_names.index(pname)),
-                                           kinds=kinds)
-
-                syn_parts[pname] = timer(f"synth:{sy.label}")(lambda k=k, make=make: cache.frame("synth", k, make))
-                if handed:  # what the check of the file found (kept with the cached part)
-                    def found(pname: str = pname, part: pd.DataFrame = part, checked: dict[str, Any] = checked) -> Any:
-                        return checked.get("report") or load_handed_over(
-                            sy, pname, part, identifier=ident, seed=seed, base_dir=cfg.base_dir)[1]
-
-                    record.setdefault("handed_over", {}).setdefault(sy.label, {})[pname] = cache.json("handed-over", k, found)
-                statement = guarantee(sy, part.drop(columns=[ident]), kinds)
-                if statement is not None:  # a DP synthesizer: what its epsilon covers (declarations, not rows)
-                    record.setdefault("guarantees", {}).setdefault(sy.label, {})[pname] = statement
-                keys = next((syn_parts[pname][c] for c in KEY_COLUMNS if c in syn_parts[pname].columns), None)
-                syn_eval = syn_parts[pname].drop(columns=[c for c in KEY_COLUMNS if c in syn_parts[pname].columns])
-                queue.add("part-privacy", stage_key("pp", k, cfg.privacy, evaluation_key(ev), kinds), evaluate_privacy, (
-                    sres.train[[c for c in syn_eval.columns if c in sres.train.columns]],
-                    sres.control[[c for c in syn_eval.columns if c in sres.control.columns]],
-                    syn_eval, common, None, cfg.privacy, seed, ev, source_positions(key_pos, keys), kinds),
-                    record["parts_privacy"].setdefault(sy.label, {}), pname)
+            syn_parts, key_pos = synthesize_parts(cfg, sy, sres, (lname, rname), split_key, seed, cache, timings, record, queue)
             if self._central(sy):
-                # central synthesis: the registers joined by the identifier inside the secure
-                # environment (the real linked train), then synthesized as one table
                 bar.step(f"central {sy.label}")
-                ck = stage_key("central", split_key, sy.to_dict(), seed, kinds)
-                Jc = timer(f"synth:{sy.label} (central)")(lambda ck=ck: cache.frame("central", ck, lambda: synthesize_part(
-                    sy, ref_train, identifier=None, seed=seed + 7919 * (1 + len(plan.part_names)), kinds=kinds)))
-                centry: dict[str, Any] = {"synthesizer": sy.label, "linker": "central", "method": "central",
-                                          "option": "central synthesis", "status": "ok", "utility": None, "privacy": None,
-                                          "accounting": {"linked": len(Jc), "n_left": len(Jc), "n_right": len(Jc)}}
-                cek = stage_key("eval-central", ck, questions, cfg.target, cfg.privacy, evaluation_key(ev), kinds)
-                queue.add("utility", cek, evaluate_utility, (ref_train, ref_control, Jc, part_cols, common, questions, cfg.target,
-                                                             truth_joint, seed, ev, kinds), centry, "utility")
-                if measures:
-                    queue.add("measures", stage_key("measures", cek, [(m.name, f"{m.fn.__module__}.{m.fn.__qualname__}") for m in measures]), evaluate_measures,
-                              (ref_train, ref_control, Jc, common, part_cols, seed, measures), centry, "measures")
-                queue.add("privacy", cek, evaluate_privacy, (ref_train, ref_control, Jc, common, part_cols, cfg.privacy, seed, ev,
-                                                             None, kinds), centry, "privacy")
-                record["synthetic"].append(centry)
+                record["synthetic"].append(central_entry(cfg, sy, ref_train, ref_control, part_cols, split_key, seed,
+                                                               cache, timings, queue, measures))
             A, B = syn_parts[lname], syn_parts[rname]
             key_col = pseudo_key(A, B)
             for spec in linkers:

@@ -103,17 +103,17 @@ def _declared(kinds: dict[str, str] | None, frame: pd.DataFrame) -> dict[str, st
 
 
 def reference_tables(train: pd.DataFrame, control: pd.DataFrame, truth: pd.DataFrame, plan: Any,
-                     lname: str, rname: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """What J* of two parts is evaluated against: the training rows that both parts cover (the true
-    pairs) and the control rows that both would cover (the split's own coverage rule), each with the
-    common variables and both parts' own columns."""
+                     *names: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What J* of the parts ``names`` is evaluated against: the training rows that every part
+    covers (the true pairs, or tuples) and the control rows that every part would cover (the
+    split's own coverage rule), each with the common variables and the parts' own columns."""
     from synthlink.split import covered
 
     own = {p.name: list(p.columns) for p in plan.parts}
-    cols = [*plan.common, *own[lname], *own[rname]]
-    in_both = truth[[lname, rname]].notna().all(axis=1).to_numpy()
-    ref_train = train.loc[in_both, cols].reset_index(drop=True)
-    ref_control = control.loc[covered(control, plan, [lname, rname]), cols].reset_index(drop=True)
+    cols = list(dict.fromkeys([*plan.common, *[c for n in names for c in own[n]]]))
+    in_all = truth[list(names)].notna().all(axis=1).to_numpy()
+    ref_train = train.loc[in_all, cols].reset_index(drop=True)
+    ref_control = control.loc[covered(control, plan, list(names)), cols].reset_index(drop=True)
     return ref_train, ref_control
 
 
