@@ -224,6 +224,9 @@ def _check_evaluate(ev: Mapping[str, Any]) -> None:
         check_method_params(privacy_report, opts, "'evaluate.privacy'", _STUDY_SET_PRIVACY)
     elif ev.get("privacy") not in (None, True, False):
         raise ConfigError("'evaluate.privacy' must be true, false or a mapping of privacy_report options")
+    if ev.get("pair_privacy") not in (None, True, False, "all", "first"):
+        raise ConfigError("'evaluate.pair_privacy' must be first (default: the first linker that does not use the "
+                          "identifier), all, or false: each linked pair's privacy in a plan of three or more parts")
     if ev.get("measures") not in (None, True, False):
         raise ConfigError("'evaluate.measures' must be true or false (the registered measures on every J*)")
     il = ev.get("influence_linker")
@@ -355,7 +358,8 @@ class StudyConfig:
                 if p not in plan.part_names:
                     raise ConfigError(f"'link_parts': unknown part '{p}' (parts: {', '.join(plan.part_names)})")
             link_parts = (str(link_parts[0]), str(link_parts[1]))
-        link_plan, edge_raw = None, {}
+        link_plan: LinkPlan | None = None
+        edge_raw: Any = {}
         if d.get("link_plan") is not None:
             if link_parts is not None:
                 raise ConfigError("give 'link_parts' (two parts) or 'link_plan' (K parts), not both")
@@ -365,7 +369,7 @@ class StudyConfig:
             if not isinstance(edge_raw, Mapping):
                 raise ConfigError("'link_plan.edges' must map an edge (a-b) to a linker, e.g. {employment-social: distance}")
             if link_plan.k == 2:  # the chain of two is the pair of link_parts
-                link_parts, link_plan = link_plan.parts, None  # type: ignore[assignment]
+                link_parts, link_plan = link_plan.edges[0], None
                 if edge_raw:
                     raise ConfigError("'link_plan.edges': a plan of two parts has one edge; name its linker in 'linkers'")
         questions = d.get("questions") or []
@@ -467,29 +471,5 @@ class StudyConfig:
         }
 
 
-#: the research question of the demo: education drives wage within age and sex (a cross-part
-#: relationship that the common variables do not explain)
-DEMO_QUESTIONS = ["np.log(wage) ~ isced + age + C(sex)"]
-
-
-def demo_study_dict(n: int = 20_000, seed: int = 0) -> dict[str, Any]:
-    """The built-in demo study: the demo population, education x employment, CART with the floor
-    beside it, and every linkage method that is available."""
-    from synthlink import link, synth
-
-    synths = [s for s in ("cart", "marginals") if s in synth.available()]
-    linkers: list[Any] = [m for m in ("identifier", "exact", "probabilistic", "distance", "propensity") if m in link.available()]
-    if "hotdeck" in link.available():
-        linkers.append({"name": "hotdeck", "params": {"variant": "nnd"}})
-    return {
-        "name": f"demo population, {n:,} persons",
-        "data": {"demo": {"n": n, "seed": seed}},
-        "split": {"plan": "demo"},
-        "link_parts": ["education", "employment"],
-        "synthesizers": synths,
-        "linkers": linkers,
-        "questions": DEMO_QUESTIONS,
-        "target": "wage",
-        "privacy": {"secret": "wage", "n_attacks": 300},
-        "seeds": [seed],
-    }
+# the demo study's config lives with the demo (re-exported here, where it always was)
+from synthlink.demo.study import DEMO_QUESTIONS, DEMO_THREE_REGISTERS, demo_study_dict  # noqa: E402, F401

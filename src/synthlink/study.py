@@ -179,7 +179,12 @@ class Study:
         seeds_out = []
         with Progress(progress, total=len(tasks) * len(cfg.seeds)) as bar:
             for seed in cfg.seeds:
-                seeds_out.append(self._run_seed(df, data_key, seed, cache, timings, bar))
+                if cfg.link_plan is not None:  # K >= 3 parts joined along the plan's edges
+                    from synthlink.pipeline.registers import run_plan_seed
+
+                    seeds_out.append(run_plan_seed(cfg, df, data_key, seed, cache, timings, bar, list(cfg.linkers), where))
+                else:
+                    seeds_out.append(self._run_seed(df, data_key, seed, cache, timings, bar))
 
         metrics = {
             "name": cfg.name,

@@ -19,15 +19,17 @@ def register(app: typer.Typer) -> None:
         overwrite: bool = typer.Option(False, "--overwrite", help="reuse an existing output folder"),
         work_dir: Path | None = typer.Option(None, "--work-dir", help="working area for the stage cache (default: .synthlink-work/<OUT name> beside OUT)"),
         quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+        registers: str | None = typer.Option(None, "--registers", help="the registers to link as a chain, comma-separated, e.g. education,employment,social (default: education,employment)"),
     ) -> None:
-        """Run the whole chain on the built-in demo population: split into education and employment registers, synthesize each on its own, link with every method (original-split baseline first), evaluate, and write report.html and metrics.json."""
+        """Run the whole chain on the built-in demo population: split into education and employment registers (or the chain --registers names), synthesize each on its own, link with every method (original-split baseline first), evaluate, and write report.html and metrics.json."""
         from synthlink.study import Study
 
         if out.exists() and any(out.iterdir()) and not (out / "metrics.json").exists():
             check_can_write(out, overwrite)
         if (out / "metrics.json").exists() and not overwrite:
             check_can_write(out / "metrics.json", overwrite)
-        cfg = StudyConfig.from_dict(demo_study_dict(n, seed))
+        names = [r.strip() for r in registers.split(",") if r.strip()] if registers is not None else None
+        cfg = StudyConfig.from_dict(demo_study_dict(n, seed, names))
         run_study(Study(cfg), out, work_dir, quiet)
 
 

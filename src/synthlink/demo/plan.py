@@ -29,6 +29,23 @@ DEMO_PLAN: dict[str, Any] = {
 }
 
 
+#: the registers a demo study can link (the population register holds the common variables)
+LINKABLE = ("education", "employment", "social")
+
+
+def demo_plan(names: list[str] | tuple[str, ...] = ("education", "employment")) -> dict[str, Any]:
+    """The demo's split plan over the registers ``names`` (two or more of :data:`LINKABLE`):
+    education and employment hold the persons they observe, social holds every adult."""
+    names = list(names)
+    bad = [n for n in names if n not in LINKABLE]
+    if bad:
+        raise InputError(f"demo registers: unknown register '{bad[0]}' (registers: {', '.join(LINKABLE)})")
+    if len(set(names)) != len(names) or len(names) < 2:
+        raise InputError(f"demo registers: name two or more different registers (got {', '.join(names) or 'none'})")
+    parts = {n: {"columns": list(REGISTERS[n]), "coverage": "observed" if n != "social" else 1.0} for n in names}
+    return {**DEMO_PLAN, "parts": parts}
+
+
 def _coverage_column(name: str) -> str | None:
     return {"education": "field", "employment": "employment_status"}.get(name)
 

@@ -55,13 +55,17 @@ def runs_table(seeds: list[dict[str, Any]]) -> pd.DataFrame:
             if "record_linkage_supported" in d:
                 row["record_linkage_supported"] = bool(d["record_linkage_supported"])
                 row["populations_differ"] = bool(d["populations_differ"])
+            for e in b.get("edges") or []:  # K parts: each edge's accuracy beside the tuple's
+                row[f"accuracy {e['edge']}"] = _num((e.get("quality") or {}).get("accuracy"))
             row.update(headline_utility(b.get("utility")))
             rows.append(row)
         for s in rec["synthetic"]:
             row = {"seed": rec["seed"], "stage": "synthetic", "synthesizer": s["synthesizer"], "linker": s["linker"], "status": s["status"],
                    "option": s.get("option") or "independent synthesis + linkage"}
             acc = s.get("accounting") or {}
-            if acc:
+            if acc and "complete" in acc:  # K parts: complete tuples over the smallest part
+                row["share_linked"] = acc["complete"] / max(1, min(acc["parts"].values()))
+            elif acc:
                 row["share_linked"] = acc["linked"] / max(1, min(acc["n_left"], acc["n_right"]))
             row.update(headline_utility(s.get("utility")))
             row.update(headline_privacy(s.get("privacy")))
