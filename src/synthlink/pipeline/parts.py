@@ -32,7 +32,7 @@ from synthlink.split import SplitResult
 from synthlink.synth import synthesizer_class
 
 
-def _timed(store: dict[str, float], name: str) -> Callable[[Callable[..., Any]], Any]:
+def timed(store: dict[str, float], name: str) -> Callable[[Callable[..., Any]], Any]:
     def run(fn: Callable[[], Any]) -> Any:
         t0 = time.perf_counter()
         try:
@@ -54,7 +54,7 @@ def synthesize_parts(cfg: StudyConfig, sy: MethodSpec, sres: SplitResult, names:
     common = list(plan.common)
     kinds = dict(plan.kinds)
     ev = cfg.evaluate
-    timer = lambda name: _timed(timings, name)  # noqa: E731
+    timer = lambda name: timed(timings, name)  # noqa: E731
     syn_parts: dict[str, pd.DataFrame] = {}
     # record-preserving rows: key -> position of its real record in train (None: rows belong to nobody)
     key_pos = key_positions(sy, ident, sres.train[ident])
@@ -109,7 +109,7 @@ def central_entry(cfg: StudyConfig, sy: MethodSpec, ref_train: pd.DataFrame, ref
     ev = cfg.evaluate
     questions = cfg.questions
     truth_joint = ref_train
-    timer = lambda name: _timed(timings, name)  # noqa: E731
+    timer = lambda name: timed(timings, name)  # noqa: E731
     # central synthesis: the registers joined by the identifier inside the secure
     # environment (the real linked train), then synthesized as one table
     ck = stage_key("central", split_key, sy.to_dict(), seed, kinds)

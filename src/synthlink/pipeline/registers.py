@@ -34,7 +34,7 @@ from synthlink.pipeline.evaluation import (
     reference_tables,
 )
 from synthlink.pipeline.linking import KEY_COLUMNS, baseline_specs, cached_link
-from synthlink.pipeline.parts import _timed, central_entry, synthesize_parts
+from synthlink.pipeline.parts import central_entry, synthesize_parts, timed
 from synthlink.pipeline.progress import Progress
 from synthlink.pipeline.synthesis import source_positions
 from synthlink.pipeline.workers import EvalQueue, guard
@@ -72,7 +72,7 @@ def link_plan_edges(cfg: StudyConfig, cache: Cache, stage: str, key_parts: tuple
     out: dict[tuple[str, str], Links] = {}
     for a, b in lp.edges:
         es = edge_spec(cfg, spec, (a, b))
-        links = _timed(timings, f"link:{es.label}")(lambda es=es, a=a, b=b: cached_link(
+        links = timed(timings, f"link:{es.label}")(lambda es=es, a=a, b=b: cached_link(
             cache, stage, (*key_parts, a, b), es, parts[a], parts[b], seed=seed, on=list(plan.common),
             identifier=plan.identifier, key=key, truth=(truths or {}).get((a, b)), kinds=plan.kinds))
         if links is None:
@@ -102,7 +102,7 @@ def run_plan_seed(cfg: StudyConfig, df: pd.DataFrame, data_key: str, seed: int, 
     ev = cfg.evaluate
     questions = cfg.questions
     part_cols = {n: list(plan.parts[plan.part_names.index(n)].columns) for n in names}
-    timer = lambda name: _timed(timings, name)  # noqa: E731
+    timer = lambda name: timed(timings, name)  # noqa: E731
 
     split_key = stage_key("split", data_key, plan.to_dict(), seed)
     sres: SplitResult = timer("split")(lambda: cache.folder(
