@@ -131,7 +131,12 @@ register(Measure(
     summary="share of the real records unique on all columns that the table reproduces exactly "
             "(NIST SDNist); 'control': the share fresh real records reproduce by chance"))
 
-from synthlink.evaluate.sdnist import apparent_match_share, k_marginal, k_marginal_cross  # noqa: E402
+from synthlink.evaluate.sdnist import (  # noqa: E402
+    apparent_match_share,
+    k_marginal,
+    k_marginal_cross,
+    k_marginal_cross3,
+)
 
 register(Measure(
     "k_marginal", k_marginal, goal="higher", range=(0.0, 1000.0),
@@ -141,6 +146,11 @@ register(Measure(
     "k_marginal_cross", k_marginal_cross, goal="higher", range=(0.0, 1000.0),
     summary="the k-marginal score (NIST SDNist) on the pairs whose two columns come from different "
             "parts (common columns: no part), what only the linkage carries; 'control': fresh real records"))
+register(Measure(
+    "k_marginal_cross3", k_marginal_cross3, goal="higher", range=(0.0, 1000.0),
+    summary="the k-marginal score (NIST SDNist's densities and scale) on 3-way marginals whose columns "
+            "come from at least two parts (at most 200, those spanning three parts first); 'control': "
+            "fresh real records"))
 register(Measure(
     "apparent_match_share", apparent_match_share, goal="lower", range=(0.0, 1.0),
     summary="NIST SDNist's apparent matches: records unique on the common variables in both the table "

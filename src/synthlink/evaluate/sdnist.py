@@ -254,6 +254,45 @@ def k_marginal_cross(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.D
     return _with_control(one, train, control, synthetic)
 
 
+#: at most this many 3-way marginals (seeded draws) in :func:`k_marginal_cross3`
+MAX_TRIPLES = 200
+
+
+def cross_triples(columns: Sequence[str], owner: Mapping[str, str], seed: int,
+                  max_triples: int = MAX_TRIPLES) -> list[tuple[str, str, str]]:
+    """The 3-way marginals whose columns come from at least two different parts (a common column
+    belongs to no part, and may be the third): all of them, or ``max_triples`` seeded draws
+    without replacement when there are more, those spanning three parts first."""
+    cols = sorted(columns)
+    trip = [t for t in itertools.combinations(cols, 3) if len({owner[c] for c in t if c in owner}) >= 2]
+    if len(trip) <= max_triples:
+        return trip
+    three = [t for t in trip if len({owner[c] for c in t if c in owner}) >= 3]
+    rng = np.random.default_rng(seed=seed)
+    if len(three) >= max_triples:
+        return [three[int(i)] for i in np.sort(rng.choice(len(three), size=max_triples, replace=False))]
+    two = [t for t in trip if len({owner[c] for c in t if c in owner}) == 2]
+    pick = np.sort(rng.choice(len(two), size=max_triples - len(three), replace=False))
+    return three + [two[int(i)] for i in pick]
+
+
+def k_marginal_cross3(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame, *, common: Sequence[str],
+                      part_columns: Mapping[str, Sequence[str]] | None, seed: int) -> dict[str, Any]:
+    """SDNist's k-marginal score (the same densities and scale) on 3-way marginals whose columns
+    come from at least two parts: what linking K registers must preserve. ``n_three_parts``: how
+    many of them span three parts."""
+    cols = [c for c in synthetic.columns if c in train.columns]
+    owner = part_of(part_columns, common)
+    triples = cross_triples(cols, owner, seed)
+    n3 = sum(1 for t in triples if len({owner[c] for c in t if c in owner}) >= 3)
+
+    def one(t: pd.DataFrame, o: pd.DataFrame) -> dict[str, Any]:
+        got = kmarginal(t[cols], o[cols], marginals=triples, seed=seed)
+        return {"value": got["score"], "n_marginals": got["n_marginals"], "n_three_parts": n3, "k": 3, "columns": cols}
+
+    return _with_control(one, train, control, synthetic)
+
+
 # -- apparent match distribution ---------------------------------------------------------------------
 
 
