@@ -87,6 +87,10 @@ def test_complete_tuples_are_evaluated_and_each_pair_has_its_privacy(chain_run):
     assert set(ex["pairs_privacy"]) == {"education-employment", "employment-social"}
     assert all("singling_out" in v for v in ex["pairs_privacy"].values())
     assert set(rec["parts_privacy"]["marginals"]) == set(PARTS)
+    # linkability against each part: its own columns (with the common ones) against the others'
+    by_part = ex["privacy"]["linkability_by_part"]
+    assert set(by_part) == set(PARTS) and all("risk" in v for v in by_part.values())
+    assert "linkability_by_part" not in ex["pairs_privacy"]["education-employment"]  # two parts: the plain attack
 
 
 def test_per_edge_linker_and_star_plan(tmp_path):

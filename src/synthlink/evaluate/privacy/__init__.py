@@ -29,6 +29,7 @@ before anything is computed and no record values are echoed.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -162,6 +163,20 @@ def privacy_report(
     aux = _aux_sets(cols, common, part_columns)
     out["linkability"] = _safe("linkability", lambda: linkability(
         train, control, synthetic, aux, n_attacks=n_attacks, n_neighbors=link_neighbors, kinds=kind_map, seed=seed + 2))
+    owned = {p: [c for c in pc if c in cols and c not in common] for p, pc in (part_columns or {}).items()}
+    owned = {p: o for p, o in owned.items() if o}
+    if len(owned) >= 3:  # K registers: can each part's records be linked to the rest of J*?
+        com = [c for c in common if c in cols]
+
+        def against(p: str) -> dict[str, Any]:
+            rest = [c for q, o in owned.items() if q != p for c in o]
+            return linkability(train, control, synthetic, (com + owned[p], com + rest), n_attacks=n_attacks,
+                               n_neighbors=link_neighbors, kinds=kind_map, seed=seed + 2)
+
+        by_part: dict[str, Any] = {}
+        for p in owned:
+            by_part[p] = _safe(f"linkability ({p})", functools.partial(against, p))
+        out["linkability_by_part"] = by_part
 
     def secret_columns(what: str) -> list[str]:
         if secret is None:
