@@ -85,7 +85,9 @@ def linkage_rows(study: StudyRecord) -> list[dict[str, Any]]:
                 row[k] = spread(getattr(r.quality, k) if r.quality is not None else None for r, _ in runs)
             row["ratio"] = spread(_ratio(r, bd) for r, bd in runs)
             for k in ACCOUNTING_COLUMNS:
-                vals = [get_path(r.accounting, k) for r, _ in runs]
+                # K parts: the complete tuples are the linked persons; n_left / n_right are the two-part counts
+                vals = [get_path(r.accounting, "complete" if k == "linked" and "complete" in (r.accounting or {}) else k)
+                        for r, _ in runs]
                 if many:
                     m = spread(vals).mean
                     row[k] = None if m is None else round(m)
